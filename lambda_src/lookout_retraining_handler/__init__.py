@@ -1,0 +1,1 @@
+"""Lambda handler for Custom::LookoutEquipmentRetrainingScheduler, and its shared rules."""
