@@ -1,0 +1,1 @@
+"""Local stand-ins for AWS: a Lookout for Equipment emulator and a CloudFormation deployer."""
