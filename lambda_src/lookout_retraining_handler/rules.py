@@ -85,7 +85,8 @@ def validate_model_name(value: object, property_name: str = "ModelName") -> str:
         If the value is not a string or does not match the pattern.
     """
     text = _require_string(value, property_name)
-    if not MODEL_NAME_PATTERN.match(text):
+    # fullmatch, not match: "$" also matches before a trailing newline, which the service refuses.
+    if not MODEL_NAME_PATTERN.fullmatch(text):
         raise PropertyValidationError(
             property_name,
             value,
@@ -108,7 +109,7 @@ def retraining_frequency_days(value: object, property_name: str = "RetrainingFre
         If the value is not such a duration or falls outside 30 to 365 days.
     """
     text = _require_string(value, property_name)
-    match = RETRAINING_FREQUENCY_PATTERN.match(text)
+    match = RETRAINING_FREQUENCY_PATTERN.fullmatch(text)
     if not match or len(text) > 10:
         raise PropertyValidationError(
             property_name,

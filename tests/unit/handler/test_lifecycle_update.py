@@ -1,0 +1,441 @@
+"""Update: change only what differs, stop to update when refused, replace on a new model."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from lookout_retraining_handler.lifecycle import FAILED, SUCCESS, derive_client_token
+from lookout_retraining_handler.physical_id import epoch_millis
+
+
+def token_of(request):
+    return derive_client_token(request.stack_id, request.logical_resource_id, request.request_id)
+
+
+def test_update_nothing_differs_makes_no_write(
+    service, run, make_request, properties, attempted_operations
+):
+    service.describe("pump-1", "RUNNING")
+
+    outcome = run(make_request("Update", properties, physical_id="pump-1", old=properties))
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
+    assert outcome.data["Status"] == "RUNNING"
+    assert attempted_operations == ["DescribeRetrainingScheduler"]
+
+
+def test_update_one_setting_differs_sends_only_that_setting(service, run, make_request, properties):
+    service.describe("pump-1", "RUNNING", frequency="P30D", lookback="P180D")
+    service.update("pump-1", RetrainingFrequency="P2M")
+
+    outcome = run(
+        make_request("Update", {**properties, "RetrainingFrequency": "P2M"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
+
+
+def test_update_frequency_same_days_other_spelling_is_a_change(
+    service, run, make_request, properties
+):
+    # The service stores the string: P1M and P30D are both 30 days but differ on the wire.
+    service.describe("pump-1", "RUNNING", frequency="P30D")
+    service.update("pump-1", RetrainingFrequency="P1M")
+
+    outcome = run(
+        make_request("Update", {**properties, "RetrainingFrequency": "P1M"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == SUCCESS
+
+
+def test_update_promote_mode_undeclared_is_left_alone(
+    service, run, make_request, properties, attempted_operations
+):
+    service.describe("pump-1", "RUNNING", promote_mode="MANUAL")
+
+    outcome = run(make_request("Update", properties, physical_id="pump-1"))
+
+    assert outcome.status == SUCCESS
+    assert attempted_operations == ["DescribeRetrainingScheduler"]
+
+
+def test_update_promote_mode_declared_and_different_is_sent(service, run, make_request, properties):
+    service.describe("pump-1", "RUNNING", promote_mode="MANAGED")
+    service.update("pump-1", PromoteMode="MANUAL")
+
+    outcome = run(
+        make_request("Update", {**properties, "PromoteMode": "MANUAL"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == SUCCESS
+
+
+def test_update_start_date_same_utc_day_makes_no_write(
+    service, run, make_request, properties, attempted_operations
+):
+    service.describe(
+        "pump-1",
+        "RUNNING",
+        start_date=datetime.datetime(2026, 5, 1, 0, 0, tzinfo=datetime.UTC),
+    )
+    # 20:00 at UTC-4 on 30 April is 00:00 UTC on 1 May.
+    declared = {**properties, "RetrainingStartDate": "2026-04-30T20:00:00-04:00"}
+
+    outcome = run(make_request("Update", declared, physical_id="pump-1"))
+
+    assert outcome.status == SUCCESS
+    assert attempted_operations == ["DescribeRetrainingScheduler"]
+
+
+def test_update_start_date_other_day_sends_utc_midnight(service, run, make_request, properties):
+    service.describe(
+        "pump-1", "RUNNING", start_date=datetime.datetime(2026, 5, 1, tzinfo=datetime.UTC)
+    )
+    service.update("pump-1", RetrainingStartDate=datetime.datetime(2026, 5, 2, tzinfo=datetime.UTC))
+
+    outcome = run(
+        make_request(
+            "Update", {**properties, "RetrainingStartDate": "2026-05-02"}, physical_id="pump-1"
+        )
+    )
+
+    assert outcome.status == SUCCESS
+
+
+def test_update_refused_while_running_stops_updates_and_restarts(
+    service, run, make_request, properties
+):
+    service.describe("pump-1", "RUNNING", lookback="P180D")
+    service.conflict("update_retraining_scheduler")
+    service.stop("pump-1", "STOPPING")
+    service.describe("pump-1", "STOPPED")
+    service.update("pump-1", LookbackWindow="P360D")
+    service.start("pump-1", "PENDING")
+
+    outcome = run(
+        make_request("Update", {**properties, "LookbackWindow": "P360D"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == SUCCESS
+    assert outcome.data["Status"] == "PENDING"
+
+
+def test_update_refused_while_running_and_declared_stopped_stays_stopped(
+    service, run, make_request, properties, attempted_operations
+):
+    service.describe("pump-1", "RUNNING", lookback="P180D")
+    service.conflict("update_retraining_scheduler")
+    service.stop("pump-1", "STOPPED")
+    service.update("pump-1", LookbackWindow="P360D")
+
+    outcome = run(
+        make_request(
+            "Update",
+            {**properties, "LookbackWindow": "P360D", "DesiredState": "STOPPED"},
+            physical_id="pump-1",
+        )
+    )
+
+    assert outcome.status == SUCCESS
+    assert outcome.data["Status"] == "STOPPED"
+    assert "StartRetrainingScheduler" not in attempted_operations
+
+
+def test_update_fails_after_stopping_restarts_then_fails(service, run, make_request, properties):
+    service.describe("pump-1", "RUNNING", lookback="P180D")
+    service.conflict("update_retraining_scheduler")
+    service.stop("pump-1", "STOPPED")
+    service.error(
+        "update_retraining_scheduler", "ValidationException", status=400, message="bad window"
+    )
+    service.start("pump-1", "PENDING")
+
+    outcome = run(
+        make_request("Update", {**properties, "LookbackWindow": "P360D"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "pump-1"
+    assert "UpdateRetrainingScheduler on model 'pump-1' failed" in outcome.reason
+    assert "ValidationException: bad window" in outcome.reason
+
+
+def test_update_refused_while_stopped_fails_without_stopping(
+    service, run, make_request, properties, attempted_operations
+):
+    service.describe("pump-1", "STOPPED", lookback="P180D")
+    service.conflict("update_retraining_scheduler")
+
+    outcome = run(
+        make_request(
+            "Update",
+            {**properties, "LookbackWindow": "P360D", "DesiredState": "STOPPED"},
+            physical_id="pump-1",
+        )
+    )
+
+    assert outcome.status == FAILED
+    assert "ConflictException" in outcome.reason
+    assert attempted_operations == ["DescribeRetrainingScheduler", "UpdateRetrainingScheduler"]
+
+
+def test_update_declared_stopped_pauses_running_scheduler(service, run, make_request, properties):
+    service.describe("pump-1", "RUNNING")
+    service.stop("pump-1", "STOPPING")
+    service.describe("pump-1", "STOPPED")
+
+    outcome = run(
+        make_request("Update", {**properties, "DesiredState": "STOPPED"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == SUCCESS
+    assert outcome.data["Status"] == "STOPPED"
+
+
+def test_update_declared_running_resumes_stopped_scheduler(service, run, make_request, properties):
+    service.describe("pump-1", "STOPPED")
+    service.start("pump-1", "PENDING")
+
+    outcome = run(
+        make_request("Update", {**properties, "DesiredState": "RUNNING"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == SUCCESS
+    assert outcome.data["Status"] == "PENDING"
+
+
+def test_update_declared_running_while_stopping_waits_then_starts(
+    service, run, make_request, properties
+):
+    service.describe("pump-1", "STOPPING")
+    service.describe("pump-1", "STOPPED")
+    service.start("pump-1", "PENDING")
+
+    outcome = run(make_request("Update", properties, physical_id="pump-1"))
+
+    assert outcome.status == SUCCESS
+
+
+def test_update_scheduler_vanished_creates_it_with_this_request_token(
+    service, run, make_request, properties
+):
+    request = make_request(
+        "Update", properties, physical_id="pump-1", request_id="update-request-7"
+    )
+    service.not_found("describe_retraining_scheduler", "pump-1")
+    service.create("pump-1", token_of(request), status="PENDING")
+    service.describe("pump-1", "PENDING")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
+
+
+def test_update_scheduler_and_model_vanished_fails_naming_model(
+    service, run, make_request, properties
+):
+    request = make_request("Update", properties, physical_id="pump-1")
+    service.not_found("describe_retraining_scheduler", "pump-1")
+    service.error("create_retraining_scheduler", "ResourceNotFoundException", status=404)
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "pump-1"
+    assert "Model 'pump-1' was not found" in outcome.reason
+
+
+def test_update_new_model_creates_there_and_answers_previous_suffix(
+    service, run, make_request, properties, created_at
+):
+    request = make_request(
+        "Update", {**properties, "ModelName": "pump-2"}, physical_id="pump-1", old=properties
+    )
+    service.not_found("describe_retraining_scheduler", "pump-2")
+    service.describe("pump-1", "RUNNING")
+    service.create("pump-2", token_of(request), status="PENDING")
+    service.describe("pump-2", "PENDING")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == f"pump-2|previous=pump-1@{epoch_millis(created_at)}"
+    assert outcome.data["ModelName"] == "pump-2"
+
+
+def test_update_new_model_old_scheduler_gone_answers_without_suffix(
+    service, run, make_request, properties
+):
+    request = make_request("Update", {**properties, "ModelName": "pump-2"}, physical_id="pump-1")
+    service.not_found("describe_retraining_scheduler", "pump-2")
+    service.not_found("describe_retraining_scheduler", "pump-1")
+    service.create("pump-2", token_of(request), status="PENDING")
+    service.describe("pump-2", "PENDING")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-2"
+
+
+def test_update_rollback_to_previous_model_reuses_own_scheduler(
+    service, run, make_request, properties, created_at, attempted_operations
+):
+    current_id = f"pump-2|previous=pump-1@{epoch_millis(created_at)}"
+    service.describe("pump-1", "RUNNING", created_at=created_at)
+
+    outcome = run(make_request("Update", properties, physical_id=current_id))
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
+    assert attempted_operations == ["DescribeRetrainingScheduler"]
+
+
+def test_update_previous_model_recreated_by_someone_else_is_foreign(
+    service, run, make_request, properties, created_at, attempted_operations
+):
+    current_id = f"pump-2|previous=pump-1@{epoch_millis(created_at)}"
+    service.describe("pump-1", "RUNNING", created_at=created_at + datetime.timedelta(hours=1))
+
+    outcome = run(make_request("Update", properties, physical_id=current_id))
+
+    assert outcome.status == FAILED
+    assert "left untouched" in outcome.reason
+    assert attempted_operations == ["DescribeRetrainingScheduler"]
+
+
+def test_update_new_model_foreign_scheduler_without_opt_in_touches_nothing(
+    service, run, make_request, properties, attempted_operations
+):
+    service.describe("pump-2", "RUNNING")
+
+    outcome = run(
+        make_request("Update", {**properties, "ModelName": "pump-2"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "pump-1"
+    assert "AdoptExisting" in outcome.reason
+    assert attempted_operations == ["DescribeRetrainingScheduler"]
+
+
+def test_update_new_model_foreign_scheduler_with_opt_in_adopts_it(
+    service, run, make_request, properties, created_at
+):
+    service.describe("pump-2", "STOPPED", frequency="P60D")
+    service.describe("pump-1", "RUNNING")
+    service.update("pump-2", RetrainingFrequency="P30D")
+    service.start("pump-2", "PENDING")
+
+    outcome = run(
+        make_request(
+            "Update",
+            {**properties, "ModelName": "pump-2", "AdoptExisting": "true"},
+            physical_id="pump-1",
+        )
+    )
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == f"pump-2|previous=pump-1@{epoch_millis(created_at)}"
+
+
+def test_update_new_model_failure_after_create_removes_new_scheduler(
+    service, run, make_request, properties
+):
+    request = make_request(
+        "Update",
+        {**properties, "ModelName": "pump-2"},
+        physical_id="pump-1",
+    )
+    service.not_found("describe_retraining_scheduler", "pump-2")
+    service.describe("pump-1", "RUNNING")
+    service.create("pump-2", token_of(request), status="STOPPED")
+    service.describe("pump-2", "STOPPED")
+    service.error("start_retraining_scheduler", "InternalServerException", status=500)
+    service.describe("pump-2", "STOPPED")
+    service.delete("pump-2")
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "pump-1"
+    assert "StartRetrainingScheduler on model 'pump-2' failed" in outcome.reason
+    assert "created on model 'pump-2' was removed" in outcome.reason
+
+
+def test_update_new_model_missing_fails_and_creates_nothing(
+    service, run, make_request, properties, attempted_operations
+):
+    request = make_request("Update", {**properties, "ModelName": "pump-2"}, physical_id="pump-1")
+    service.not_found("describe_retraining_scheduler", "pump-2")
+    service.describe("pump-1", "RUNNING")
+    service.error("create_retraining_scheduler", "ResourceNotFoundException", status=404)
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert "Model 'pump-2' was not found" in outcome.reason
+    assert "DeleteRetrainingScheduler" not in attempted_operations
+
+
+def test_update_new_model_same_user_token_fails_before_any_call(
+    service, run, make_request, properties, attempted_operations
+):
+    old = {**properties, "ClientToken": "token-a"}
+    new = {**properties, "ClientToken": "token-a", "ModelName": "pump-2"}
+
+    outcome = run(make_request("Update", new, physical_id="pump-1", old=old))
+
+    assert outcome.status == FAILED
+    assert "ClientToken 'token-a' did not change" in outcome.reason
+    assert "Change ClientToken together with ModelName" in outcome.reason
+    assert attempted_operations == []
+
+
+def test_update_new_model_changed_user_token_is_used(service, run, make_request, properties):
+    old = {**properties, "ClientToken": "token-a"}
+    new = {**properties, "ClientToken": "token-b", "ModelName": "pump-2"}
+    service.not_found("describe_retraining_scheduler", "pump-2")
+    service.describe("pump-1", "RUNNING")
+    service.create("pump-2", "token-b", status="PENDING")
+    service.describe("pump-2", "PENDING")
+
+    outcome = run(make_request("Update", new, physical_id="pump-1", old=old))
+
+    assert outcome.status == SUCCESS
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PromoteMode", "AUTOMATIC"),
+        ("DesiredState", "PAUSED"),
+        ("AdoptExisting", "yes"),
+    ],
+)
+def test_update_invalid_property_fails_keeping_physical_id_without_calls(
+    service, run, make_request, properties, attempted_operations, name, value
+):
+    outcome = run(make_request("Update", {**properties, name: value}, physical_id="pump-1"))
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "pump-1"
+    assert outcome.reason.startswith(name)
+    assert attempted_operations == []
+
+
+def test_update_id_owning_nothing_creates_like_a_create(service, run, make_request, properties):
+    request = make_request("Update", properties, physical_id="not-created|earlier-request")
+    service.create("pump-1", token_of(request), status="PENDING")
+    service.describe("pump-1", "PENDING")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
