@@ -21,6 +21,7 @@ MIN_RETRAINING_DAYS = 30
 MAX_RETRAINING_DAYS = 365
 DAYS_PER_MONTH = 30
 DAYS_PER_YEAR = 365
+CALENDAR_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}(?:\Z|T)")
 LOOKBACK_WINDOWS = ("P180D", "P360D", "P540D", "P720D")
 PROMOTE_MODES = ("MANAGED", "MANUAL")
 DESIRED_STATES = ("RUNNING", "STOPPED")
@@ -219,6 +220,10 @@ def parse_retraining_start_date(
         "(YYYY-MM-DDThh:mm:ssZ or +hh:mm)"
     )
     try:
+        # isodate also reads week and ordinal dates (2026-W01-1, 2026-001): the calendar form
+        # is the one the API reference shows, so the day must be written YYYY-MM-DD.
+        if not CALENDAR_DATE_PREFIX.match(text):
+            raise ValueError("not a YYYY-MM-DD calendar date")
         if "T" in text:
             return utc_day(isodate.parse_datetime(text))
         if len(text) != 10:
