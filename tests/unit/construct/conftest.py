@@ -1,0 +1,341 @@
+"""Fixtures for the RetrainingScheduler construct tests.
+
+Starting jsii costs seconds per process, so synthesized stacks are built once per session and
+shared by the assertions that read them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import functools
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+# Before aws_cdk starts its jsii process, which reads the variable once.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from lookout_retraining import (
+    LookbackWindow,
+    PromoteMode,
+    RetrainingFrequency,
+    RetrainingScheduler,
+)
+from lookout_retraining.provider import RetrainingSchedulerProvider
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+REALISTIC_PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "Reference",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+# The longest each pseudo parameter can be in any partition in use today.
+WORST_CASE_PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws-us-gov",
+    "AWS::Region": "us-isof-south-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "S" * 128,
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+
+@dataclass
+class SynthesizedStack:
+    """A stack synthesized once and read by many tests."""
+
+    stack: cdk.Stack
+    template: dict[str, Any]
+    assertions: Template
+    outdir: Path
+    template_path: Path
+    schedulers: dict[str, RetrainingScheduler]
+
+    def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def logical_id(self, scheduler: str) -> str:
+        resource = self.schedulers[scheduler].custom_resource.node.default_child
+        return str(self.stack.resolve(resource.logical_id))
+
+    def asset_directory(self) -> Path:
+        (function,) = self.resources_of_type("AWS::Lambda::Function").values()
+        asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        return self.outdir / f"asset.{asset_hash}"
+
+
+def evaluate_intrinsics(value: Any, references: Mapping[str, str]) -> Any:
+    """Resolve Ref, Fn::GetAtt, Fn::Join, Fn::Sub and Fn::Split as CloudFormation would.
+
+    ``references`` maps parameter and pseudo parameter names, and ``Logical.Attribute`` for
+    GetAtt, to their values.
+    """
+    if isinstance(value, list):
+        return [evaluate_intrinsics(item, references) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1 or not next(iter(value)).startswith(("Ref", "Fn::")):
+        return {key: evaluate_intrinsics(item, references) for key, item in value.items()}
+    ((function, argument),) = value.items()
+    if function == "Ref":
+        return references[argument]
+    if function == "Fn::GetAtt":
+        return references[f"{argument[0]}.{argument[1]}"]
+    if function == "Fn::Join":
+        delimiter, parts = argument
+        return delimiter.join(evaluate_intrinsics(part, references) for part in parts)
+    if function == "Fn::Split":
+        delimiter, source = argument
+        return evaluate_intrinsics(source, references).split(delimiter)
+    if function == "Fn::Sub":
+        body, variables = argument if isinstance(argument, list) else (argument, {})
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(evaluate_intrinsics(variables[name], references))
+            return references[name]
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, body)
+    raise ValueError(f"Unsupported intrinsic function {function}")
+
+
+def iam_characters(document: Any) -> int:
+    """IAM's size measure of a resolved policy: its JSON without whitespace."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+@pytest.fixture(scope="session")
+def recommended_context() -> dict[str, Any]:
+    """The feature flags of this repository's cdk.json, as a new CDK project gets them."""
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
+@pytest.fixture(scope="session")
+def new_app(recommended_context: dict[str, Any]) -> Callable[..., cdk.App]:
+    """Return a factory of apps with the recommended feature flags.
+
+    CDK's built-in CloudFormation schema validation is off unless asked for: it costs seconds
+    per process, and cfn-lint checks the same templates in their own tests.
+    """
+
+    def factory(**kwargs: Any) -> cdk.App:
+        context = {**recommended_context, **kwargs.pop("context", {})}
+        kwargs.setdefault("builtin_cloud_formation_validation", False)
+        return cdk.App(context=context, **kwargs)
+
+    return factory
+
+
+def synthesize(
+    app: cdk.App, stack: cdk.Stack, schedulers: dict[str, RetrainingScheduler]
+) -> SynthesizedStack:
+    assembly = app.synth()
+    artifact = assembly.get_stack_by_name(stack.stack_name)
+    return SynthesizedStack(
+        stack=stack,
+        template=artifact.template,
+        assertions=Template.from_json(artifact.template),
+        outdir=Path(assembly.directory),
+        template_path=Path(artifact.template_full_path),
+        schedulers=schedulers,
+    )
+
+
+@pytest.fixture(scope="session")
+def reference(new_app: Callable[..., cdk.App]) -> SynthesizedStack:
+    """A stack with three schedulers: defaults only, every prop set, and a dated one."""
+    app = new_app()
+    stack = cdk.Stack(app, "Reference")
+    model_parameter = cdk.CfnParameter(stack, "ModelParam", type="String")
+    schedulers = {
+        "defaults": RetrainingScheduler(
+            stack,
+            "Defaults",
+            model_name="pump-1",
+            retraining_frequency=RetrainingFrequency.days(30),
+            lookback_window=LookbackWindow.DAYS_180,
+        ),
+        "everything": RetrainingScheduler(
+            stack,
+            "Everything",
+            model_name=model_parameter.value_as_string,
+            retraining_frequency=RetrainingFrequency.months(2),
+            lookback_window=LookbackWindow.DAYS_360,
+            promote_mode=PromoteMode.MANUAL,
+            retraining_start_date=datetime.datetime(
+                2026, 3, 1, 23, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=-2))
+            ),
+            client_token="token-everything",
+            running=False,
+            adopt_existing=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        ),
+        "dated": RetrainingScheduler(
+            stack,
+            "Dated",
+            model_name="pump-3",
+            retraining_frequency=RetrainingFrequency.of("P3M15D"),
+            lookback_window=LookbackWindow.DAYS_720,
+            promote_mode=PromoteMode.MANAGED,
+            retraining_start_date=datetime.date(2026, 1, 5),
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        ),
+    }
+    return synthesize(app, stack, schedulers)
+
+
+@dataclass
+class SynthesizedFleet:
+    """A stack of ``count`` schedulers, synthesized once per test session into a shared folder."""
+
+    count: int
+    template: dict[str, Any]
+    template_path: Path
+    estimated_grant_characters: list[int]
+    models_per_grant: list[int]
+
+    def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+
+FLEET_SIZES = (1, 10, 100, 400)
+FLEET_PARAMETER_MODELS = {400: 2}
+"""The 400-scheduler stack declares its first two model names as CfnParameters."""
+
+
+def synthesize_fleet(app: cdk.App, count: int, parameter_models: int, facts_path: Path) -> None:
+    stack = cdk.Stack(app, f"Fleet{count}")
+    for index in range(count):
+        model_name = f"pump-{index:04d}"
+        if index < parameter_models:
+            model_name = cdk.CfnParameter(stack, f"Model{index}").value_as_string
+        RetrainingScheduler(
+            stack,
+            f"Pump{index:04d}",
+            model_name=model_name,
+            retraining_frequency=RetrainingFrequency.days(30),
+            lookback_window=LookbackWindow.DAYS_180,
+        )
+    app.synth()
+    provider = RetrainingSchedulerProvider.find(stack)
+    assert provider is not None
+    facts = {
+        "estimated_grant_characters": list(provider.estimated_grant_characters),
+        "models_per_grant": [
+            len(policy.node.scope.model_names) for policy in provider.grant_policies
+        ],
+    }
+    facts_path.write_text(json.dumps(facts))
+
+
+@contextlib.contextmanager
+def built_once_in(shared: Path, name: str) -> Iterator[tuple[Path, bool]]:
+    """Hold ``shared/name`` exclusively; yield it and whether another worker already built it."""
+    shared.mkdir(parents=True, exist_ok=True)
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        directory = shared / name
+        done = directory / ".built"
+        yield directory, done.exists()
+        directory.mkdir(exist_ok=True)
+        done.touch()
+
+
+@pytest.fixture(scope="session")
+def shared_directory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A folder that every pytest-xdist worker of this session sees, for results built once."""
+    base = tmp_path_factory.getbasetemp()
+    worker = getattr(request.config, "workerinput", None)
+    return (base.parent if worker is not None else base) / "shared"
+
+
+@pytest.fixture(scope="session")
+def built_once(
+    shared_directory: Path,
+) -> Callable[[str], contextlib.AbstractContextManager[tuple[Path, bool]]]:
+    """Return ``built_once(name)``: a context holding a shared folder and whether it is built."""
+    return functools.partial(built_once_in, shared_directory)
+
+
+@pytest.fixture(scope="session")
+def fleets(new_app: Callable[..., cdk.App], shared_directory: Path) -> dict[int, SynthesizedFleet]:
+    """Stacks of 1, 10, 100 and 400 schedulers on models ``pump-0000``..., as the CLI writes them.
+
+    Built by the first worker that needs them; the others read the synthesized files.
+    """
+    fleets = {}
+    for count in FLEET_SIZES:
+        with built_once_in(shared_directory, f"fleet-{count}") as (directory, built):
+            outdir = directory / "cdk.out"
+            if not built:
+                # Path metadata on, as the CDK CLI writes it: every resource carries its path.
+                app = new_app(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
+                synthesize_fleet(
+                    app, count, FLEET_PARAMETER_MODELS.get(count, 0), directory / "facts.json"
+                )
+        template_path = outdir / f"Fleet{count}.template.json"
+        facts = json.loads((directory / "facts.json").read_text())
+        fleets[count] = SynthesizedFleet(
+            count=count,
+            template=json.loads(template_path.read_text()),
+            template_path=template_path,
+            estimated_grant_characters=facts["estimated_grant_characters"],
+            models_per_grant=facts["models_per_grant"],
+        )
+    return fleets
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository's root directory."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def evaluate() -> Callable[[Any, Mapping[str, str]], Any]:
+    """Return the evaluator of CloudFormation intrinsic functions used by the policy tests."""
+    return evaluate_intrinsics
+
+
+@pytest.fixture(scope="session")
+def iam_size() -> Callable[[Any], int]:
+    """Return IAM's size measure of a resolved policy document."""
+    return iam_characters
+
+
+@pytest.fixture(scope="session")
+def realistic_pseudo_parameters() -> dict[str, str]:
+    """Pseudo parameter values of a typical deployment."""
+    return dict(REALISTIC_PSEUDO_PARAMETERS)
+
+
+@pytest.fixture(scope="session")
+def worst_case_pseudo_parameters() -> dict[str, str]:
+    """The longest values the pseudo parameters take in any partition in use today."""
+    return dict(WORST_CASE_PSEUDO_PARAMETERS)
