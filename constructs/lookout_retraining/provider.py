@@ -36,8 +36,8 @@ from aws_cdk import (
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-
 from constructs import Construct, IValidation
+
 from lookout_retraining.bundling import handler_code
 from lookout_retraining_handler import rules
 

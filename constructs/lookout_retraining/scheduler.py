@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, cast
 
 from aws_cdk import CustomResource, RemovalPolicy, Token
 from aws_cdk import aws_logs as logs
-
 from constructs import Construct
+
 from lookout_retraining.provider import (
     DEFAULT_LOG_RETENTION,
     SERVICE_TIMEOUT,

@@ -64,7 +64,16 @@ def build_wheel(workspace):
     for name in ("constructs", "lambda_src"):
         shutil.copytree(REPO_ROOT / name, source / name, ignore=ignore)
     run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(workspace / "dist"), str(source)]
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--wheel",
+            "--outdir",
+            str(workspace / "dist"),
+            str(source),
+        ]
     )
     (wheel,) = (workspace / "dist").glob("cdk_lookout_retraining-*.whl")
     return wheel
