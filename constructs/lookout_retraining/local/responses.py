@@ -169,7 +169,10 @@ class ResponseRecorder:
         server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name="response-recorder", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="response-recorder",
+            daemon=True,
         )
         self._thread.start()
         logger.debug("Response recorder listening on %s", self.base_url)
@@ -188,19 +191,20 @@ class ResponseRecorder:
             self._directory = None
 
     def new_url(self, stack_id: str, logical_id: str, request_id: str) -> str:
-        """Return a new presigned-looking response URL for one request.
+        """Return the presigned-looking response URL of one request.
 
         The query string carries a random signature, as a real presigned URL carries a
         credential: a PUT with another signature is refused with 403, and the URL must be kept
-        out of logs.
+        out of logs. Asking again for the same request returns the same URL, as CloudFormation
+        redelivers a request with its ResponseURL.
         """
         stack_name = stack_id.split("/")[1] if stack_id.count("/") >= 2 else stack_id
         key = "/".join(
             urllib.parse.quote(part, safe="") for part in (stack_name, logical_id, request_id)
         )
-        signature = secrets.token_hex(32)
         with self._condition:
-            self._slots[key] = _Slot(signature=signature)
+            slot = self._slots.setdefault(key, _Slot(signature=secrets.token_hex(32)))
+            signature = slot.signature
         query = urllib.parse.urlencode(
             {
                 "X-Amz-Algorithm": "AWS4-HMAC-SHA256",

@@ -1,0 +1,137 @@
+"""The ``lookout-retraining-local`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import boto3
+
+from lookout_retraining.local.cli import main
+
+
+def _cli(tmp_path, *arguments):
+    return main([*arguments, "--state-dir", str(tmp_path / "state")])
+
+
+def test_cli_deploy_status_destroy_round_trip_exits_zero(app, journal, tmp_path, capsys):
+    app.resource("Thing", {"Name": "t", "Journal": str(journal)})
+    assembly = app.write()
+
+    deployed = _cli(tmp_path, "deploy", "--app-dir", str(assembly), "--create-model", "pump-1")
+    deploy_output = capsys.readouterr().out
+    status = _cli(tmp_path, "status")
+    status_output = capsys.readouterr().out
+    destroyed = _cli(tmp_path, "destroy")
+    destroy_output = capsys.readouterr().out
+    _cli(tmp_path, "status")
+    final_output = capsys.readouterr().out
+
+    assert (deployed, status, destroyed) == (0, 0, 0)
+    assert "created model pump-1" in deploy_output
+    assert "CREATE_COMPLETE" in deploy_output
+    assert f"{app.stack_name}: CREATE_COMPLETE in" in deploy_output
+    assert "Thing-t" in status_output
+    assert "DELETE_COMPLETE" in destroy_output
+    assert "no stack is deployed" in final_output
+    assert (tmp_path / "state" / "emulator-state.json").exists()
+
+
+def test_cli_failed_deploy_exits_one(app, journal, tmp_path, capsys):
+    app.resource("Thing", {"Name": "t", "Journal": str(journal), "FailOn": "Create"})
+
+    status = _cli(tmp_path, "deploy", "--app-dir", str(app.write()), "--quiet")
+
+    assert status == 1
+    assert "ROLLBACK_COMPLETE" in capsys.readouterr().out
+
+
+def test_cli_handler_answering_twice_exits_three(app, journal, tmp_path, capsys):
+    app.resource("Thing", {"Name": "t", "Journal": str(journal), "TwiceOn": "Create"})
+
+    status = _cli(tmp_path, "deploy", "--app-dir", str(app.write()))
+
+    assert status == 3
+    assert "problem: Thing (Create): the handler answered 2 times" in capsys.readouterr().out
+
+
+def test_cli_parameters_apply_to_their_stack_only(app, journal, journal_reader, tmp_path):
+    app.parameters = {"Size": {"Type": "String", "Default": "small"}}
+    app.resource("Thing", {"Name": "t", "Journal": str(journal), "Size": {"Ref": "Size"}})
+
+    status = _cli(
+        tmp_path,
+        "deploy",
+        "--app-dir",
+        str(app.write()),
+        "--parameters",
+        f"{app.stack_name}:Size=large",
+        "--parameters",
+        "OtherStack:Size=huge",
+        "--quiet",
+    )
+
+    assert status == 0
+    assert journal_reader(journal)[0]["properties"]["Size"] == "large"
+
+
+def test_cli_unknown_stack_exits_one_naming_the_stacks(app, tmp_path, capsys):
+    status = _cli(tmp_path, "deploy", "--app-dir", str(app.write()), "--stack", "Nope")
+
+    assert status == 1
+    assert f"has no stack 'Nope' (stacks: {app.stack_name})" in capsys.readouterr().err
+
+
+def test_cli_status_json_holds_the_stack_state(app, journal, tmp_path, capsys):
+    app.resource("Thing", {"Name": "t", "Journal": str(journal)})
+    _cli(tmp_path, "deploy", "--app-dir", str(app.write()), "--create-model", "m", "--quiet")
+    capsys.readouterr()
+
+    _cli(tmp_path, "status", "--json")
+
+    document = json.loads(capsys.readouterr().out)
+    stack = document["stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Resources"]["Thing"]["PhysicalResourceId"] == "Thing-t"
+    assert document["schedulers"] == []
+
+
+def test_cli_emulator_serves_until_terminated(tmp_path):
+    state_file = tmp_path / "emulator.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lookout_retraining.local.cli",
+            "emulator",
+            "--state-file",
+            str(state_file),
+            "--create-model",
+            "pump-1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        endpoint_url = process.stdout.readline().strip()
+        client = boto3.client(
+            "lookoutequipment",
+            endpoint_url=endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIACLITESTKEY000001",
+            aws_secret_access_key="cli-test-secret",
+        )
+        model = client.describe_model(ModelName="pump-1")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        exit_status = process.wait(timeout=10)
+
+    assert endpoint_url.startswith("http://127.0.0.1:")
+    assert model["ModelName"] == "pump-1"
+    assert exit_status == 0
+    assert state_file.exists()
