@@ -6,13 +6,9 @@ shared by the assertions that read them.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import fcntl
-import functools
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,9 +30,9 @@ from lookout_retraining import (
 from lookout_retraining.provider import RetrainingSchedulerProvider
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    import contextlib
+    from collections.abc import Callable
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 REALISTIC_PSEUDO_PARAMETERS = {
     "AWS::Partition": "aws",
     "AWS::Region": "us-east-1",
@@ -82,52 +78,9 @@ class SynthesizedStack:
         return self.outdir / f"asset.{asset_hash}"
 
 
-def evaluate_intrinsics(value: Any, references: Mapping[str, str]) -> Any:
-    """Resolve Ref, Fn::GetAtt, Fn::Join, Fn::Sub and Fn::Split as CloudFormation would.
-
-    ``references`` maps parameter and pseudo parameter names, and ``Logical.Attribute`` for
-    GetAtt, to their values.
-    """
-    if isinstance(value, list):
-        return [evaluate_intrinsics(item, references) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if len(value) != 1 or not next(iter(value)).startswith(("Ref", "Fn::")):
-        return {key: evaluate_intrinsics(item, references) for key, item in value.items()}
-    ((function, argument),) = value.items()
-    if function == "Ref":
-        return references[argument]
-    if function == "Fn::GetAtt":
-        return references[f"{argument[0]}.{argument[1]}"]
-    if function == "Fn::Join":
-        delimiter, parts = argument
-        return delimiter.join(evaluate_intrinsics(part, references) for part in parts)
-    if function == "Fn::Split":
-        delimiter, source = argument
-        return evaluate_intrinsics(source, references).split(delimiter)
-    if function == "Fn::Sub":
-        body, variables = argument if isinstance(argument, list) else (argument, {})
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in variables:
-                return str(evaluate_intrinsics(variables[name], references))
-            return references[name]
-
-        return re.sub(r"\$\{([^}]+)\}", substitute, body)
-    raise ValueError(f"Unsupported intrinsic function {function}")
-
-
 def iam_characters(document: Any) -> int:
     """IAM's size measure of a resolved policy: its JSON without whitespace."""
     return len(json.dumps(document, separators=(",", ":")))
-
-
-@pytest.fixture(scope="session")
-def recommended_context() -> dict[str, Any]:
-    """The feature flags of this repository's cdk.json, as a new CDK project gets them."""
-    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    return context
 
 
 @pytest.fixture(scope="session")
@@ -252,46 +205,18 @@ def synthesize_fleet(app: cdk.App, count: int, parameter_models: int, facts_path
     facts_path.write_text(json.dumps(facts))
 
 
-@contextlib.contextmanager
-def built_once_in(shared: Path, name: str) -> Iterator[tuple[Path, bool]]:
-    """Hold ``shared/name`` exclusively; yield it and whether another worker already built it."""
-    shared.mkdir(parents=True, exist_ok=True)
-    with (shared / f"{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        directory = shared / name
-        done = directory / ".built"
-        yield directory, done.exists()
-        directory.mkdir(exist_ok=True)
-        done.touch()
-
-
 @pytest.fixture(scope="session")
-def shared_directory(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """A folder that every pytest-xdist worker of this session sees, for results built once."""
-    base = tmp_path_factory.getbasetemp()
-    worker = getattr(request.config, "workerinput", None)
-    return (base.parent if worker is not None else base) / "shared"
-
-
-@pytest.fixture(scope="session")
-def built_once(
-    shared_directory: Path,
-) -> Callable[[str], contextlib.AbstractContextManager[tuple[Path, bool]]]:
-    """Return ``built_once(name)``: a context holding a shared folder and whether it is built."""
-    return functools.partial(built_once_in, shared_directory)
-
-
-@pytest.fixture(scope="session")
-def fleets(new_app: Callable[..., cdk.App], shared_directory: Path) -> dict[int, SynthesizedFleet]:
+def fleets(
+    new_app: Callable[..., cdk.App],
+    built_once: Callable[[str], contextlib.AbstractContextManager[tuple[Path, bool]]],
+) -> dict[int, SynthesizedFleet]:
     """Stacks of 1, 10, 100 and 400 schedulers on models ``pump-0000``..., as the CLI writes them.
 
     Built by the first worker that needs them; the others read the synthesized files.
     """
     fleets = {}
     for count in FLEET_SIZES:
-        with built_once_in(shared_directory, f"fleet-{count}") as (directory, built):
+        with built_once(f"fleet-{count}") as (directory, built):
             outdir = directory / "cdk.out"
             if not built:
                 # Path metadata on, as the CDK CLI writes it: every resource carries its path.
@@ -309,18 +234,6 @@ def fleets(new_app: Callable[..., cdk.App], shared_directory: Path) -> dict[int,
             models_per_grant=facts["models_per_grant"],
         )
     return fleets
-
-
-@pytest.fixture(scope="session")
-def repo_root() -> Path:
-    """The repository's root directory."""
-    return REPO_ROOT
-
-
-@pytest.fixture(scope="session")
-def evaluate() -> Callable[[Any, Mapping[str, str]], Any]:
-    """Return the evaluator of CloudFormation intrinsic functions used by the policy tests."""
-    return evaluate_intrinsics
 
 
 @pytest.fixture(scope="session")
