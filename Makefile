@@ -49,7 +49,7 @@ demo: install
 	$(BIN)/python -m lookout_retraining.local.demo
 
 bench: install
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python tests/benchmarks/run.py
 
 clean:
 	rm -rf cdk.out .local-deployer .bench build dist .pytest_cache .mypy_cache .ruff_cache
