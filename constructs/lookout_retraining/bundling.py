@@ -238,7 +238,9 @@ def _asset_path(
 ) -> PurePosixPath | None:
     """Map a RECORD entry to its place in the asset, or None to leave it out."""
     parts = PurePosixPath(record.as_posix()).parts
-    if not parts or parts[0] == "..":
+    # Files installed outside site-packages (scripts: ../../bin/...) are not the package's, and
+    # no path may lead out of the asset (an absolute one, or .. further in).
+    if not parts or parts[0] == "/" or ".." in parts:
         return None
     if parts[0].endswith(".dist-info"):
         # METADATA names the version; licence files must travel with the code they cover.
@@ -257,7 +259,14 @@ def _verify_record_hash(name: str, record: importlib.metadata.PackagePath, insta
         raise BundlingError(
             f"{name}: RECORD gives no sha256 for {record.as_posix()}, so it cannot be verified"
         )
-    digest = hashlib.sha256(installed.read_bytes()).digest()
+    try:
+        content = installed.read_bytes()
+    except OSError as error:
+        raise BundlingError(
+            f"{name}: {installed} is in its RECORD but cannot be read ({error.strerror or error}); "
+            f"reinstall {name}"
+        ) from error
+    digest = hashlib.sha256(content).digest()
     actual = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
     if actual != record.hash.value:
         raise BundlingError(

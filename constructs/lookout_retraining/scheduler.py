@@ -278,11 +278,16 @@ def _rendered_start_date(value: object) -> str:
     try:
         return rules.utc_day(value).isoformat()
     except ValueError as error:
+        naive = isinstance(value, datetime.datetime) and value.utcoffset() is None
+        problem = (
+            "has no time zone, so its UTC day is unknown"
+            if naive
+            else "has no UTC day within the years 1 to 9999"
+        )
         raise rules.PropertyValidationError(
             "retraining_start_date",
             value,
-            f"retraining_start_date {rules.echo(value)} has no time zone, so its UTC day is "
-            f"unknown: {allowed}",
+            f"retraining_start_date {rules.echo(value)} {problem}: {allowed}",
         ) from error
 
 

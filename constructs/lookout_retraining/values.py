@@ -9,6 +9,7 @@ handler applies the same rules to the resolved value at deploy time.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 from aws_cdk import Token
@@ -88,9 +89,12 @@ class RetrainingFrequency:
 
     @classmethod
     def _of_unit(cls, amount: int | float, designator: str, unit: str) -> RetrainingFrequency:
-        if Token.is_unresolved(amount):
+        # Only a number can be a number token, and only a finite one reaches jsii intact: NaN or
+        # infinity would crash its kernel process, and every CDK call after it.
+        is_number = isinstance(amount, int | float) and not isinstance(amount, bool)
+        if is_number and math.isfinite(amount) and Token.is_unresolved(amount):
             return cls(f"P{Token.as_string(amount)}{designator}")
-        if isinstance(amount, bool) or not isinstance(amount, int):
+        if not is_number or not isinstance(amount, int):
             raise rules.PropertyValidationError(
                 _RETRAINING_FREQUENCY_PROP,
                 amount,

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import isodate
 
 MODEL_NAME_PATTERN = re.compile(r"^[0-9a-zA-Z_-]{1,200}$")
-RETRAINING_FREQUENCY_PATTERN = re.compile(r"^P(?:(\d)Y)?(?:(\d{1,2})M)?(?:(\d{1,3})D)?$")
+# ASCII: the service validates with a Java pattern, whose \d matches 0-9 only; Python's \d
+# would also take other scripts' digits (Arabic-Indic, fullwidth...), which the service refuses.
+RETRAINING_FREQUENCY_PATTERN = re.compile(r"^P(?:(\d)Y)?(?:(\d{1,2})M)?(?:(\d{1,3})D)?$", re.ASCII)
 MIN_RETRAINING_DAYS = 30
 MAX_RETRAINING_DAYS = 365
 DAYS_PER_MONTH = 30
@@ -197,13 +199,17 @@ def utc_day(moment: datetime.date) -> datetime.date:
     Raises
     ------
     ValueError
-        If ``moment`` is a naive datetime, whose UTC day cannot be known.
+        If ``moment`` is a naive datetime, whose UTC day cannot be known, or if its UTC day
+        falls before the year 1 or after 9999 (0001-01-01T00:00+05:30, say).
     """
     if not isinstance(moment, datetime.datetime):
         return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("a naive datetime has no UTC day")
-    return moment.astimezone(datetime.UTC).date()
+    try:
+        return moment.astimezone(datetime.UTC).date()
+    except OverflowError as error:
+        raise ValueError("its UTC day is outside the years 1 to 9999") from error
 
 
 def parse_retraining_start_date(
