@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lookout_retraining_handler.api import (
@@ -62,6 +62,8 @@ CLIENT_TOKEN_NAMESPACE = uuid.UUID("5eb18dfc-5496-4121-b929-a7ad2bc3131c")
 # settles that within a few rounds. A service that keeps refusing is reported, not retried
 # until the deadline.
 MAX_CONFLICTS_PER_STEP = 5
+# What the service applies when CreateRetrainingScheduler gets no PromoteMode.
+SERVICE_DEFAULT_PROMOTE_MODE = "MANAGED"
 _LONG_TIME = 900.0
 
 
@@ -323,7 +325,7 @@ class _Lifecycle:
     def _update(self) -> Outcome:
         current_id = self._request.physical_resource_id or ""
         self._progress.answer_with(current_id)
-        properties = self._validated(current_id)
+        properties = self._without_removed_promote_mode(self._validated(current_id))
         owned = parse_physical_id(current_id)
         if owned is None:
             # Nothing is owned yet (an id this handler never issued): converge the way a
@@ -334,6 +336,20 @@ class _Lifecycle:
             return self._update_in_place(owned, properties)
         self._refuse_unchanged_client_token(owned, properties)
         return self._replace(owned, properties)
+
+    def _without_removed_promote_mode(self, properties: SchedulerProperties) -> SchedulerProperties:
+        """Declare the service's default PromoteMode when this update removes a declared one.
+
+        An undeclared PromoteMode leaves the service's value alone, but a value the previous
+        properties declared was set by this resource: an update (or the rollback of one) to
+        properties without it means the default again, as on a scheduler created without one.
+        """
+        old_properties = self._request.old_resource_properties
+        if properties.promote_mode is not None or not isinstance(old_properties, Mapping):
+            return properties
+        if old_properties.get("PromoteMode") is None:
+            return properties
+        return replace(properties, promote_mode=SERVICE_DEFAULT_PROMOTE_MODE)
 
     def _update_in_place(self, owned: OwnedScheduler, properties: SchedulerProperties) -> Outcome:
         model_name = owned.model_name
