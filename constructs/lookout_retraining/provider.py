@@ -11,6 +11,11 @@ creates the new policy during the update and deletes the old one only in the cle
 after the custom resource that depends on it has deleted its scheduler. An in-place policy update
 would instead revoke the old model's grant before that Delete runs, and the Delete would fail with
 AccessDenied while the stack still reports UPDATE_COMPLETE.
+
+A model name that is a token (a CfnParameter, say) gets its value only at deploy time, so a new
+value changes neither the template nor the logical id. Such names are also listed in the policy's
+description, which IAM cannot change: CloudFormation replaces the policy whenever one of them
+resolves to a new value, with the same order of creation and deletion as above.
 """
 
 from __future__ import annotations
@@ -83,6 +88,8 @@ MANAGED_POLICIES_PER_ROLE = 10
 MAX_GRANT_POLICIES = MANAGED_POLICIES_PER_ROLE - 1
 """One attachment stays free: an update attaches a grant policy's replacement before it detaches
 the policy replaced."""
+MANAGED_POLICY_DESCRIPTION_MAX_CHARACTERS = 1_000
+"""AWS::IAM::ManagedPolicy Description: at most 1,000 characters; a change requires replacement."""
 
 # The longest value each unresolved part of a model ARN can take, for sizing policies at synth.
 PARTITION_MAX_LENGTH = len("aws-us-gov")
@@ -90,6 +97,18 @@ REGION_MAX_LENGTH = 25
 """No published maximum; the longest region code in use is 15 characters (us-isof-south-1)."""
 ACCOUNT_ID_LENGTH = 12
 MODEL_NAME_MAX_LENGTH = 200
+
+GRANT_DESCRIPTION = "Lookout for Equipment retraining schedulers declared in this stack"
+_DEPLOY_TIME_MODELS_NOTE = "; models given at deploy time: "
+_MODEL_NAMES_SEPARATOR = ", "
+TOKEN_MODELS_PER_POLICY = (
+    MANAGED_POLICY_DESCRIPTION_MAX_CHARACTERS
+    - len(GRANT_DESCRIPTION)
+    - len(_DEPLOY_TIME_MODELS_NOTE)
+    + len(_MODEL_NAMES_SEPARATOR)
+) // (MODEL_NAME_MAX_LENGTH + len(_MODEL_NAMES_SEPARATOR))
+"""The most model names that are tokens one grant policy's description can list, each counted
+at the longest a model name can be."""
 
 _MODEL_ARN_PREFIX_VARIABLE = "M"
 _MODEL_NAME_VARIABLE_PREFIX = "N"
@@ -149,6 +168,7 @@ class _GrantPolicy(Construct):
         super().__init__(scope, id)
         self._limits = limits
         self._model_names: list[str] = []
+        self._token_model_names: list[str] = []
         self._characters = _EMPTY_DOCUMENT_CHARACTERS
         self._logical_id_cache: tuple[int, str] | None = None
         stack = Stack.of(self)
@@ -161,7 +181,9 @@ class _GrantPolicy(Construct):
         self.resource = iam.CfnManagedPolicy(
             self,
             "Resource",
-            description="Lookout for Equipment retraining schedulers declared in this stack",
+            # Lists the model names that are tokens: a new value replaces the policy (see the
+            # module's docstring).
+            description=Lazy.uncached_string(_DescriptionProducer(self)),
             roles=[role.role_name],
             policy_document=Lazy.uncached_any(_DocumentProducer(self)),
         )
@@ -188,9 +210,26 @@ class _GrantPolicy(Construct):
         separator = 1 if self._model_names else 0
         return self._characters + separator + self._limits.arn_characters(model_name)
 
+    def fits(self, model_name: str) -> bool:
+        """Whether ``model_name`` fits in this policy's size and description quotas."""
+        tokens = len(self._token_model_names) + (1 if Token.is_unresolved(model_name) else 0)
+        return (
+            self.characters_with(model_name) <= MANAGED_POLICY_MAX_CHARACTERS
+            and tokens <= TOKEN_MODELS_PER_POLICY
+        )
+
     def add(self, model_name: str) -> None:
         self._characters = self.characters_with(model_name)
         self._model_names.append(model_name)
+        if Token.is_unresolved(model_name):
+            self._token_model_names.append(model_name)
+
+    def render_description(self) -> str:
+        """The description: fixed, then the model names that are tokens, if any."""
+        if not self._token_model_names:
+            return GRANT_DESCRIPTION
+        listed = _MODEL_NAMES_SEPARATOR.join(self._token_model_names)
+        return f"{GRANT_DESCRIPTION}{_DEPLOY_TIME_MODELS_NOTE}{listed}"
 
     def render_resources(self) -> dict[str, Any]:
         """The Resource element: one Fn::Sub of all ARNs, split into a list.
@@ -258,6 +297,15 @@ class _AcknowledgeModelIdWildcards:
     def validate(self) -> list[str]:
         self._policy.acknowledge_wildcard_finding(self.REASON)
         return []
+
+
+@jsii.implements(IStringProducer)
+class _DescriptionProducer:
+    def __init__(self, policy: _GrantPolicy) -> None:
+        self._policy = policy
+
+    def produce(self, context: IResolveContext) -> str:
+        return self._policy.render_description()
 
 
 @jsii.implements(IAnyProducer)
@@ -461,8 +509,9 @@ class RetrainingSchedulerProvider(Construct):
             f"model_name {rules.echo(model_name)} does not fit: the {len(self.model_names)} "
             f"schedulers already in stack {Stack.of(self).node.path!r} fill "
             f"{MAX_GRANT_POLICIES} managed policies of at most {MANAGED_POLICY_MAX_CHARACTERS} "
-            f"characters (IAM attaches at most {MANAGED_POLICIES_PER_ROLE} to a role, and one "
-            "stays free for replacing a policy during an update), so "
+            f"characters, each listing at most {TOKEN_MODELS_PER_POLICY} model names given as "
+            f"tokens in its description (IAM attaches at most {MANAGED_POLICIES_PER_ROLE} to a "
+            "role, and one stays free for replacing a policy during an update), so "
             f"{len(self.model_names)} models with names like these is the most one stack can "
             "grant; declare the other schedulers in another stack",
         )
@@ -470,7 +519,7 @@ class RetrainingSchedulerProvider(Construct):
     def _fits_last_grant(self, model_name: str) -> bool:
         if not self._grants:
             return False
-        return self._grants[-1].characters_with(model_name) <= MANAGED_POLICY_MAX_CHARACTERS
+        return self._grants[-1].fits(model_name)
 
     def _grant_with_room_for(self, model_name: str) -> _GrantPolicy:
         if self._fits_last_grant(model_name):

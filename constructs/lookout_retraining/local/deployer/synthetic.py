@@ -44,6 +44,11 @@ NAME_PROPERTIES = {
 }
 
 
+# Other properties whose change CloudFormation carries out by replacement: IAM cannot change a
+# managed policy's description or path (AWS::IAM::ManagedPolicy, "Update requires: Replacement").
+REPLACEMENT_PROPERTIES = {"AWS::IAM::ManagedPolicy": ("Description", "Path")}
+
+
 def generated_name(stack_name: str, logical_id: str, max_length: int = 64) -> str:
     """Return a name as CloudFormation generates one: ``<stack>-<logical id>-<suffix>``."""
     suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(12))
@@ -112,8 +117,11 @@ def synthetic_attribute(physical_id: str, attribute: str) -> str:
 def needs_new_physical_id(
     resource_type: str, old_properties: Mapping[str, Any], new_properties: Mapping[str, Any]
 ) -> bool:
-    """Return True if an update renames the resource, which CloudFormation does by replacement."""
+    """Return True if an update renames the resource, or changes another property that
+    CloudFormation can only change by replacement."""
     name_property = NAME_PROPERTIES.get(resource_type)
-    if name_property is None:
-        return False
-    return old_properties.get(name_property) != new_properties.get(name_property)
+    replacing = (
+        *((name_property,) if name_property else ()),
+        *REPLACEMENT_PROPERTIES.get(resource_type, ()),
+    )
+    return any(old_properties.get(name) != new_properties.get(name) for name in replacing)
