@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lookout_retraining_handler.deadline import Backoff
 from lookout_retraining_handler.reasons import elide, quote
 
 if TYPE_CHECKING:
@@ -28,6 +29,12 @@ logger = logging.getLogger(__name__)
 
 RESOURCE_NOT_FOUND = "ResourceNotFoundException"
 CONFLICT = "ConflictException"
+THROTTLING = "ThrottlingException"
+# botocore's retries ride out most throttling, but a service kept busy by a large stack (many
+# handlers at once, each retrying) can throttle one call through all of its attempts. A
+# throttled call changed nothing, so it is made again after a pause, while the deadline leaves
+# time for the pause: throttling fails a request only when its time is up.
+THROTTLED_CALL_PAUSES = Backoff(initial_seconds=1.0, factor=2.0, cap_seconds=20.0)
 PENDING = "PENDING"
 RUNNING = "RUNNING"
 STOPPING = "STOPPING"
@@ -197,21 +204,28 @@ class SchedulerApi:
         self, operation: str, model_name: str, send: Callable[[], Mapping[str, Any]]
     ) -> Mapping[str, Any]:
         doing = f"calling {operation} for model {quote(model_name)}"
-        self._deadline.check(doing)
-        self._progress.working_on(model_name)
-        self._progress.step(doing)
-        try:
-            response = send()
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code") or "UnknownError")
-            message = str(error.get("Message") or "")
-            self._log_failure(operation, model_name, code, message)
-            raise ServiceCallError(operation, model_name, code, message) from exc
-        except BotoCoreError as exc:
-            code = type(exc).__name__
-            self._log_failure(operation, model_name, code, str(exc))
-            raise ServiceCallError(operation, model_name, code, str(exc)) from exc
+        pauses = THROTTLED_CALL_PAUSES.delays()
+        while True:
+            self._deadline.check(doing)
+            self._progress.working_on(model_name)
+            self._progress.step(doing)
+            try:
+                response = send()
+                break
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                code = str(error.get("Code") or "UnknownError")
+                message = str(error.get("Message") or "")
+                self._log_failure(operation, model_name, code, message)
+                pause = next(pauses)
+                if code == THROTTLING and self._deadline.remaining() > pause:
+                    self._deadline.sleep(pause, doing)
+                    continue
+                raise ServiceCallError(operation, model_name, code, message) from exc
+            except BotoCoreError as exc:
+                code = type(exc).__name__
+                self._log_failure(operation, model_name, code, str(exc))
+                raise ServiceCallError(operation, model_name, code, str(exc)) from exc
         level = logging.DEBUG if operation.startswith("Describe") else logging.INFO
         logger.log(
             level,

@@ -81,8 +81,9 @@ logger = logging.getLogger(__name__)
 # second; the rest is slack for a slow send, so that one answer arrives, never two.
 ANSWER_MARGIN_SECONDS = 3.0
 # Standard retry mode: exponential backoff with jitter for throttling (1 s base) and for 5xx
-# and connection errors (50 ms base), capped at 20 s. Ten attempts ride out a burst of
-# throttling from a stack that creates many schedulers at once; the deadline still bounds the
+# and connection errors (50 ms base), capped at 20 s. Ten attempts ride out most throttling
+# from a stack that creates many schedulers at once; a call throttled through all of them is
+# made again after a pause until the deadline (api.THROTTLED_CALL_PAUSES), which bounds the
 # whole call. Adaptive mode's client-side rate limiter learns only within one client, and each
 # invocation makes a handful of calls, so it would add unbounded waits and nothing else.
 MAX_ATTEMPTS = 10
