@@ -1,7 +1,14 @@
-"""Fixtures shared by every test suite: a fresh Lookout for Equipment emulator and a client."""
+"""Fixtures shared by every test suite: a fresh Lookout for Equipment emulator and a client.
+
+Also, for every test: the suite-wide audit of the handler's calls and logs (``suite_audit``).
+The helpers in ``tests/support`` import by module name (``suite_audit``, ``handler_harness``)
+from any test or conftest, whatever pytest's import mode.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -14,6 +21,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from mypy_boto3_lookoutequipment import LookoutEquipmentClient
+
+sys.path.insert(0, str(Path(__file__).with_name("support")))
+pytest_plugins = ("suite_audit",)
 
 TEST_REGION = "us-east-1"
 TEST_ACCESS_KEY_ID = "AKIAEMULATORTESTKEY1"

@@ -1,0 +1,15 @@
+"""Property-based tests' fixtures: the in-process handler harness the functional tests use.
+
+They live in ``tests/support/handler_harness.py``.
+"""
+
+from __future__ import annotations
+
+from handler_harness import cloudformation as cloudformation
+from handler_harness import handler_environment as handler_environment
+from handler_harness import handler_log_lines as handler_log_lines
+from handler_harness import handler_module as handler_module
+from handler_harness import models as models
+from handler_harness import mutating_calls as mutating_calls
+from handler_harness import properties as properties
+from handler_harness import recorder as recorder
