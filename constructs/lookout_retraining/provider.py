@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,6 @@ from aws_cdk import (
     Lazy,
     RemovalPolicy,
     Stack,
-    Token,
     Validations,
 )
 from aws_cdk import aws_iam as iam
@@ -44,6 +44,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
 from lookout_retraining.bundling import handler_code
+from lookout_retraining.tokens import is_unresolved
 from lookout_retraining_handler import rules
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class _ArnLimits:
 
 
 def _longest(value: str, maximum: int) -> int:
-    return maximum if Token.is_unresolved(value) else len(value)
+    return maximum if is_unresolved(value) else len(value)
 
 
 class _GrantPolicy(Construct):
@@ -212,7 +213,7 @@ class _GrantPolicy(Construct):
 
     def fits(self, model_name: str) -> bool:
         """Whether ``model_name`` fits in this policy's size and description quotas."""
-        tokens = len(self._token_model_names) + (1 if Token.is_unresolved(model_name) else 0)
+        tokens = len(self._token_model_names) + (1 if is_unresolved(model_name) else 0)
         return (
             self.characters_with(model_name) <= MANAGED_POLICY_MAX_CHARACTERS
             and tokens <= TOKEN_MODELS_PER_POLICY
@@ -221,7 +222,7 @@ class _GrantPolicy(Construct):
     def add(self, model_name: str) -> None:
         self._characters = self.characters_with(model_name)
         self._model_names.append(model_name)
-        if Token.is_unresolved(model_name):
+        if is_unresolved(model_name):
             self._token_model_names.append(model_name)
 
     def render_description(self) -> str:
@@ -242,7 +243,7 @@ class _GrantPolicy(Construct):
         variables: dict[str, object] = {_MODEL_ARN_PREFIX_VARIABLE: self._model_arn_prefix}
         arns = []
         for model_name in self._model_names:
-            if Token.is_unresolved(model_name):
+            if model_name in self._token_model_names:
                 variable = f"{_MODEL_NAME_VARIABLE_PREFIX}{len(variables) - 1}"
                 variables[variable] = model_name
                 model_name = f"${{{variable}}}"
@@ -327,6 +328,12 @@ class _ContentLogicalIdProducer:
         return self._policy.content_logical_id(self._prefix)
 
 
+# Each stack's provider, so that each new scheduler finds it without a search through jsii.
+_PROVIDERS: weakref.WeakKeyDictionary[Stack, RetrainingSchedulerProvider] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class RetrainingSchedulerProvider(Construct):
     """The Lambda function, log group, role and grants shared by a stack's schedulers.
 
@@ -349,7 +356,9 @@ class RetrainingSchedulerProvider(Construct):
         super().__init__(scope, id)
         self.log_retention = log_retention
         self._grants: list[_GrantPolicy] = []
-        self._owners: dict[str, str] = {}
+        # The scheduler that declared each literal model name; its path is read only for an
+        # error message, as every read of a construct's path is a round trip to jsii.
+        self._owners: dict[str, Construct] = {}
         self._arn_limits = _ArnLimits.of(Stack.of(self))
 
         # Retained: when a first deployment fails, CloudFormation deletes what it created during
@@ -394,17 +403,25 @@ class RetrainingSchedulerProvider(Construct):
                 "AWS_SAM_LOCAL": "true",
             },
         )
+        _PROVIDERS[Stack.of(self)] = self
+        # Read once: every scheduler's ServiceToken is this same ARN.
+        self.service_token = self.function.function_arn
+        """The function ARN that each custom resource names as its ServiceToken."""
 
     @classmethod
     def find(cls, scope: Construct) -> RetrainingSchedulerProvider | None:
         """Return the provider of ``scope``'s stack, or None if no scheduler created it yet."""
-        existing = Stack.of(scope).node.try_find_child(PROVIDER_ID)
+        stack = Stack.of(scope)
+        known = _PROVIDERS.get(stack)
+        if known is not None:
+            return known
+        existing = stack.node.try_find_child(PROVIDER_ID)
         if existing is None:
             return None
         if not isinstance(existing, RetrainingSchedulerProvider):
             raise ValueError(
                 f"The construct id {PROVIDER_ID!r} at the top of stack "
-                f"{Stack.of(scope).node.path!r} is taken by {existing.node.path!r}; "
+                f"{stack.node.path!r} is taken by {existing.node.path!r}; "
                 "RetrainingScheduler keeps its shared Lambda function there, so rename that "
                 "construct"
             )
@@ -423,8 +440,13 @@ class RetrainingSchedulerProvider(Construct):
     @classmethod
     def check_new_scheduler(
         cls, scope: Construct, *, model_name: str, log_retention: logs.RetentionDays
-    ) -> None:
+    ) -> RetrainingSchedulerProvider | None:
         """Refuse a scheduler that the stack's provider could not take, before it exists.
+
+        Returns
+        -------
+        RetrainingSchedulerProvider or None
+            The stack's provider, or None if no scheduler created it yet.
 
         Raises
         ------
@@ -437,11 +459,7 @@ class RetrainingSchedulerProvider(Construct):
         provider = cls.find(scope)
         if provider is not None:
             provider._check(model_name, log_retention)
-
-    @property
-    def service_token(self) -> str:
-        """The function ARN that each custom resource names as its ServiceToken."""
-        return self.function.function_arn
+        return provider
 
     @property
     def grant_policies(self) -> Sequence[iam.CfnManagedPolicy]:
@@ -479,8 +497,8 @@ class RetrainingSchedulerProvider(Construct):
         self._check(model_name, self.log_retention)
         grant = self._grant_with_room_for(model_name)
         grant.add(model_name)
-        if not Token.is_unresolved(model_name):
-            self._owners[model_name] = owner.node.path
+        if not is_unresolved(model_name):
+            self._owners[model_name] = owner
         return grant.resource
 
     def _check(self, model_name: str, log_retention: logs.RetentionDays) -> None:
@@ -499,7 +517,7 @@ class RetrainingSchedulerProvider(Construct):
                 "model_name",
                 model_name,
                 f"model_name {rules.echo(model_name)} already has a scheduler in this stack, "
-                f"{owner!r}: the service allows one retraining scheduler per model",
+                f"{owner.node.path!r}: the service allows one retraining scheduler per model",
             )
         if self._fits_last_grant(model_name) or len(self._grants) < MAX_GRANT_POLICIES:
             return

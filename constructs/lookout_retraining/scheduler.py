@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 import enum
-from typing import TYPE_CHECKING, cast
+import functools
+from typing import TYPE_CHECKING
 
-from aws_cdk import CustomResource, RemovalPolicy, Token
+from aws_cdk import CustomResource, RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -15,13 +16,13 @@ from lookout_retraining.provider import (
     SERVICE_TIMEOUT,
     RetrainingSchedulerProvider,
 )
+from lookout_retraining.tokens import is_unresolved
 from lookout_retraining.values import LookbackWindow, PromoteMode, RetrainingFrequency
 from lookout_retraining_handler import rules
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from aws_cdk import CfnResource
 
 RESOURCE_TYPE = "Custom::LookoutEquipmentRetrainingScheduler"
 
@@ -144,13 +145,14 @@ class RetrainingScheduler(Construct):
         )
         _validate_removal_policy(removal_policy)
         _validate_member("log_retention", log_retention, logs.RetentionDays)
-        RetrainingSchedulerProvider.check_new_scheduler(
+        provider = RetrainingSchedulerProvider.check_new_scheduler(
             scope, model_name=model_name, log_retention=log_retention
         )
 
         super().__init__(scope, id)
 
-        provider = RetrainingSchedulerProvider.of(self, log_retention=log_retention)
+        if provider is None:
+            provider = RetrainingSchedulerProvider.of(self, log_retention=log_retention)
         grant = provider.add_scheduler(model_name, self)
         self.custom_resource = CustomResource(
             self,
@@ -159,14 +161,22 @@ class RetrainingScheduler(Construct):
             service_timeout=SERVICE_TIMEOUT,
             resource_type=RESOURCE_TYPE,
             properties=dict(properties),
+            removal_policy=removal_policy,
         )
         # The grant must outlive the scheduler: CloudFormation deletes dependents first.
         self.custom_resource.node.add_dependency(grant)
-        self.apply_removal_policy(removal_policy)
 
         self.model_name = model_name
-        self.attr_model_arn = self.custom_resource.get_att_string("ModelArn")
-        self.attr_status = self.custom_resource.get_att_string("Status")
+
+    @functools.cached_property
+    def attr_model_arn(self) -> str:
+        """The model's ARN, read from the custom resource (``Fn::GetAtt ... ModelArn``)."""
+        return self.custom_resource.get_att_string("ModelArn")
+
+    @functools.cached_property
+    def attr_status(self) -> str:
+        """The scheduler's status after the handler's last call (``Fn::GetAtt ... Status``)."""
+        return self.custom_resource.get_att_string("Status")
 
     def apply_removal_policy(self, policy: RemovalPolicy) -> None:
         """Set what happens to the scheduler when it leaves the stack or is replaced.
@@ -177,13 +187,6 @@ class RetrainingScheduler(Construct):
             For ``RemovalPolicy.SNAPSHOT``, which a scheduler cannot honour.
         """
         _validate_removal_policy(policy)
-        if policy == RemovalPolicy.DESTROY:
-            # Delete is CloudFormation's default for both policies: rendering them costs bytes
-            # in every scheduler and says nothing.
-            resource = cast("CfnResource", self.custom_resource.node.default_child)
-            resource.cfn_options.deletion_policy = None
-            resource.cfn_options.update_replace_policy = None
-            return
         self.custom_resource.apply_removal_policy(policy)
 
 
@@ -226,7 +229,7 @@ def scheduler_properties(
 
 
 def _is_token(value: object) -> bool:
-    return isinstance(value, str) and Token.is_unresolved(value)
+    return isinstance(value, str) and is_unresolved(value)
 
 
 def _checked_model_name(model_name: object) -> str:

@@ -9,11 +9,11 @@ handler applies the same rules to the resolved value at deploy time.
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass
 
 from aws_cdk import Token
 
+from lookout_retraining.tokens import is_unresolved
 from lookout_retraining_handler import rules
 
 _RETRAINING_FREQUENCY_PROP = "retraining_frequency"
@@ -92,7 +92,7 @@ class RetrainingFrequency:
         # Only a number can be a number token, and only a finite one reaches jsii intact: NaN or
         # infinity would crash its kernel process, and every CDK call after it.
         is_number = isinstance(amount, int | float) and not isinstance(amount, bool)
-        if is_number and math.isfinite(amount) and Token.is_unresolved(amount):
+        if is_number and is_unresolved(amount):
             return cls(f"P{Token.as_string(amount)}{designator}")
         if not is_number or not isinstance(amount, int):
             raise rules.PropertyValidationError(
@@ -106,7 +106,7 @@ class RetrainingFrequency:
     @property
     def is_unresolved(self) -> bool:
         """Whether the duration holds a token that only CloudFormation resolves."""
-        return Token.is_unresolved(self.value)
+        return is_unresolved(self.value)
 
     def validate(self, property_name: str = _RETRAINING_FREQUENCY_PROP) -> None:
         """Check a literal duration against the service's rules; a token passes.

@@ -221,7 +221,7 @@ GENERATORS = {
     },
 }
 POLICIES = {
-    cdk.RemovalPolicy.DESTROY: (None, None),
+    cdk.RemovalPolicy.DESTROY: ("Delete", "Delete"),
     cdk.RemovalPolicy.RETAIN: ("Retain", "Retain"),
     cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE: ("RetainExceptOnCreate", "Retain"),
 }

@@ -42,8 +42,8 @@ def test_scheduler_defaults_render_required_properties_only(reference):
         "RetrainingFrequency": "P30D",
         "LookbackWindow": "P180D",
     }
-    assert "DeletionPolicy" not in resource
-    assert "UpdateReplacePolicy" not in resource
+    assert resource["DeletionPolicy"] == "Delete"
+    assert resource["UpdateReplacePolicy"] == "Delete"
 
 
 def test_scheduler_every_prop_set_renders_api_property_names(reference):
