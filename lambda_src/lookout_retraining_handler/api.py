@@ -35,6 +35,12 @@ THROTTLING = "ThrottlingException"
 # throttled call changed nothing, so it is made again after a pause, while the deadline leaves
 # time for the pause: throttling fails a request only when its time is up.
 THROTTLED_CALL_PAUSES = Backoff(initial_seconds=1.0, factor=2.0, cap_seconds=20.0)
+ACCESS_DENIED = "AccessDeniedException"
+# IAM is eventually consistent: CloudFormation attaches a scheduler's grant policy and invokes
+# the handler right after, and a new grant can take seconds to apply (IAM User Guide, "Changes
+# that I make are not always immediately visible"). A denied call is made again after the first
+# pauses (1 + 2 + 4 + 8 s with the default pauses) before the denial is reported.
+ACCESS_DENIED_RETRIES = 4
 PENDING = "PENDING"
 RUNNING = "RUNNING"
 STOPPING = "STOPPING"
@@ -104,14 +110,22 @@ class SchedulerApi:
         Checked before every call: a cancelled or expired invocation makes no call.
     progress:
         Records the call in progress and supplies the log fields.
+    retry_pauses:
+        Pauses before a call is made again after botocore's own retries gave up on throttling,
+        or after an AccessDeniedException. Default :data:`THROTTLED_CALL_PAUSES`.
     """
 
     def __init__(
-        self, client: LookoutEquipmentClient, deadline: Deadline, progress: Progress
+        self,
+        client: LookoutEquipmentClient,
+        deadline: Deadline,
+        progress: Progress,
+        retry_pauses: Backoff = THROTTLED_CALL_PAUSES,
     ) -> None:
         self._client = client
         self._deadline = deadline
         self._progress = progress
+        self._retry_pauses = retry_pauses
 
     def describe(self, model_name: str) -> Scheduler:
         """Return the scheduler of ``model_name``.
@@ -204,7 +218,8 @@ class SchedulerApi:
         self, operation: str, model_name: str, send: Callable[[], Mapping[str, Any]]
     ) -> Mapping[str, Any]:
         doing = f"calling {operation} for model {quote(model_name)}"
-        pauses = THROTTLED_CALL_PAUSES.delays()
+        pauses = self._retry_pauses.delays()
+        denials = 0
         while True:
             self._deadline.check(doing)
             self._progress.working_on(model_name)
@@ -218,7 +233,11 @@ class SchedulerApi:
                 message = str(error.get("Message") or "")
                 self._log_failure(operation, model_name, code, message)
                 pause = next(pauses)
-                if code == THROTTLING and self._deadline.remaining() > pause:
+                denials += code == ACCESS_DENIED
+                again = code == THROTTLING or (
+                    code == ACCESS_DENIED and denials <= ACCESS_DENIED_RETRIES
+                )
+                if again and self._deadline.remaining() > pause:
                     self._deadline.sleep(pause, doing)
                     continue
                 raise ServiceCallError(operation, model_name, code, message) from exc

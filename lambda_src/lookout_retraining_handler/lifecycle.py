@@ -24,6 +24,7 @@ from lookout_retraining_handler.api import (
     RESOURCE_NOT_FOUND,
     STARTED_STATUSES,
     STOPPED,
+    THROTTLED_CALL_PAUSES,
     SchedulerApi,
     ServiceCallError,
     start_date_timestamp,
@@ -173,6 +174,7 @@ def run_lifecycle(
     deadline: Deadline | None = None,
     progress: Progress | None = None,
     backoff: Backoff | None = None,
+    retry_pauses: Backoff | None = None,
 ) -> Outcome:
     """Carry out one Create, Update or Delete request and return the answer to send.
 
@@ -188,6 +190,9 @@ def run_lifecycle(
         Receives each step, for the handler to report if it gives up. Default: a private one.
     backoff:
         Delays between two status reads while waiting. Default :class:`Backoff` ().
+    retry_pauses:
+        Pauses before a throttled or denied call is made again.
+        Default :data:`~lookout_retraining_handler.api.THROTTLED_CALL_PAUSES`.
 
     Raises
     ------
@@ -206,14 +211,15 @@ def run_lifecycle(
         request_type=request.request_type,
         logical_id=request.logical_resource_id,
     )
-    return _Lifecycle(request, client, deadline, progress, backoff or Backoff()).run()
+    api = SchedulerApi(client, deadline, progress, retry_pauses or THROTTLED_CALL_PAUSES)
+    return _Lifecycle(request, api, deadline, progress, backoff or Backoff()).run()
 
 
 class _Lifecycle:
     def __init__(
         self,
         request: Request,
-        client: LookoutEquipmentClient,
+        api: SchedulerApi,
         deadline: Deadline,
         progress: Progress,
         backoff: Backoff,
@@ -222,7 +228,7 @@ class _Lifecycle:
         self._deadline = deadline
         self._progress = progress
         self._backoff = backoff
-        self._api = SchedulerApi(client, deadline, progress)
+        self._api = api
 
     def run(self) -> Outcome:
         handlers = {"Create": self._create, "Update": self._update, "Delete": self._delete}

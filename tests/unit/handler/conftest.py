@@ -13,6 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from lookout_retraining_handler.api import ACCESS_DENIED_RETRIES
 from lookout_retraining_handler.deadline import Backoff
 from lookout_retraining_handler.lifecycle import Outcome, Request, run_lifecycle
 
@@ -127,6 +128,11 @@ class ScriptedService:
             expected_params=expected_params,
         )
 
+    def denied(self, method: str, message: str = "") -> None:
+        """Refuse ``method`` for good: the first call and every retry the handler makes."""
+        for _ in range(1 + ACCESS_DENIED_RETRIES):
+            self.error(method, "AccessDeniedException", status=403, message=message)
+
     def not_found(self, method: str, model_name: str) -> None:
         self.error(
             method,
@@ -206,7 +212,9 @@ def run(lookout_stub_client: Any, service: ScriptedService) -> Callable[[Request
     """Run the lifecycle against the scripted service; a call off the script fails the test."""
 
     def run_request(request: Request) -> Outcome:
-        outcome = run_lifecycle(request, lookout_stub_client, backoff=NO_PAUSE)
+        outcome = run_lifecycle(
+            request, lookout_stub_client, backoff=NO_PAUSE, retry_pauses=NO_PAUSE
+        )
         # The Stubber reports an unexpected call or parameter as a botocore error, which the
         # lifecycle would turn into a FAILED reason: surface it as the test failure it is.
         assert "Stub" not in outcome.reason, outcome.reason

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from lookout_retraining_handler.api import ACCESS_DENIED_RETRIES
 from lookout_retraining_handler.lifecycle import (
     FAILED,
     SUCCESS,
@@ -220,7 +221,7 @@ def test_create_adoption_fails_midway_answers_not_created(service, run, make_req
     )
     service.conflict("create_retraining_scheduler")
     service.describe("pump-1", "STOPPED")
-    service.error("start_retraining_scheduler", "AccessDeniedException", status=403)
+    service.denied("start_retraining_scheduler")
 
     outcome = run(request)
 
@@ -234,10 +235,8 @@ def test_create_failure_after_owning_answers_owned_id(service, run, make_request
     request = make_request("Create", properties)
     service.create("pump-1", token_of(request), status="STOPPED")
     service.describe("pump-1", "STOPPED")
-    service.error(
+    service.denied(
         "start_retraining_scheduler",
-        "AccessDeniedException",
-        status=403,
         message="not allowed to lookoutequipment:StartRetrainingScheduler",
     )
 
@@ -277,3 +276,33 @@ def test_client_token_same_request_derives_same_token():
     assert first == derive_client_token("stack", "Logical", "request")
     assert first != derive_client_token("stack", "Logical", "another-request")
     assert 1 <= len(first) <= 256
+
+
+def test_create_denied_while_grant_propagates_is_made_again_and_succeeds(
+    service, run, make_request, properties
+):
+    # IAM applies a freshly attached policy after a few seconds: the first calls are denied.
+    request = make_request("Create", properties)
+    service.error("create_retraining_scheduler", "AccessDeniedException", status=403)
+    service.error("create_retraining_scheduler", "AccessDeniedException", status=403)
+    service.create("pump-1", token_of(request), status="PENDING")
+    service.describe("pump-1", "PENDING")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
+
+
+def test_create_denied_beyond_retries_fails_naming_access_denied(
+    service, run, make_request, properties, attempted_operations
+):
+    request = make_request("Create", properties)
+    service.denied("create_retraining_scheduler")
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert "AccessDeniedException" in outcome.reason
+    assert outcome.physical_resource_id == f"not-created|{request.request_id}"
+    assert attempted_operations == ["CreateRetrainingScheduler"] * (1 + ACCESS_DENIED_RETRIES)

@@ -123,10 +123,8 @@ def test_delete_access_denied_fails_naming_operation_and_code(
     service, run, make_request, properties
 ):
     service.describe("pump-1", "STOPPED")
-    service.error(
+    service.denied(
         "delete_retraining_scheduler",
-        "AccessDeniedException",
-        status=403,
         message="User is not authorized to perform lookoutequipment:DeleteRetrainingScheduler",
     )
 
