@@ -23,9 +23,7 @@ import argparse
 import contextlib
 import json
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,10 +36,14 @@ from lookout_retraining.local.emulator import (
     EmulatorSettings,
     StateFileError,
 )
+from lookout_retraining.local.emulator.command_line import (
+    add_switch_arguments,
+    serve_until_stopped,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
-    from types import FrameType
 
     from lookout_retraining.local.deployer import DeploymentResult
 
@@ -146,33 +148,13 @@ def _emulator_options(parser: argparse.ArgumentParser) -> None:
         metavar="MODEL_NAME",
         help="create this model in the emulator first, unless it exists; repeatable",
     )
-    parser.add_argument(
-        "--create-starts-scheduler",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="(started emulator) Create leaves a scheduler PENDING, then RUNNING (on)",
-    )
-    parser.add_argument(
-        "--update-requires-stopped",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="(started emulator) Update is refused unless the scheduler is STOPPED (off)",
-    )
-    parser.add_argument(
-        "--pending-seconds", type=float, default=0.0, help="(started emulator) PENDING delay (0)"
-    )
-    parser.add_argument(
-        "--stopping-seconds", type=float, default=0.0, help="(started emulator) STOPPING delay (0)"
-    )
+    add_switch_arguments(parser, help_prefix="(started emulator) ")
 
 
 def _settings(arguments: argparse.Namespace) -> EmulatorSettings:
-    return EmulatorSettings(
+    return settings_from(
+        arguments,
         account_id=getattr(arguments, "account_id", DEFAULT_ACCOUNT_ID),
-        create_starts_scheduler=arguments.create_starts_scheduler,
-        update_requires_stopped=arguments.update_requires_stopped,
-        pending_seconds=arguments.pending_seconds,
-        stopping_seconds=arguments.stopping_seconds,
         default_region=getattr(arguments, "region", DEFAULT_REGION),
     )
 
@@ -196,7 +178,8 @@ def _create_remote_models(
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id="AKIALOCALDEPLOYERCLI",
-        aws_secret_access_key="local-deployer-cli-not-checked",  # noqa: S106 - the emulator checks none
+        # The emulator checks no credentials.
+        aws_secret_access_key="local-deployer-cli-not-checked",  # noqa: S106
     )
     for model_name in model_names:
         try:
@@ -353,23 +336,16 @@ def _serve(arguments: argparse.Namespace) -> int:
         port=arguments.port,
         state_file=arguments.state_file,
     )
-    stop_requested = threading.Event()
 
-    def request_stop(signal_number: int, frame: FrameType | None) -> None:
-        stop_requested.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    with emulator:
-        _create_models(emulator, arguments.create_model, sys.stderr)
-        print(emulator.endpoint_url, flush=True)
+    def on_start(started: Emulator) -> None:
+        _create_models(started, arguments.create_model, sys.stderr)
         print(
-            f"Lookout for Equipment emulator at {emulator.endpoint_url}: pass --emulator-url "
-            f"{emulator.endpoint_url} to deploy and destroy; Ctrl+C stops it",
+            f"Lookout for Equipment emulator at {started.endpoint_url}: pass --emulator-url "
+            f"{started.endpoint_url} to deploy and destroy; Ctrl+C stops it",
             file=sys.stderr,
         )
-        while not stop_requested.wait(timeout=1.0):
-            pass
+
+    serve_until_stopped(emulator, on_start)
     return EXIT_OK
 
 

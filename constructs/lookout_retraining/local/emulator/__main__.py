@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from typing import TYPE_CHECKING
 
+from lookout_retraining.local.emulator.command_line import (
+    add_switch_arguments,
+    serve_until_stopped,
+    settings_from,
+)
 from lookout_retraining.local.emulator.service import Emulator
-from lookout_retraining.local.emulator.settings import EmulatorSettings
 from lookout_retraining.local.emulator.state import StateFileError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from types import FrameType
 
 logger = logging.getLogger(__name__)
 
@@ -36,24 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address (127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (0)")
     parser.add_argument("--account-id", default="123456789012", help="account in ARNs")
-    parser.add_argument(
-        "--create-starts-scheduler",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="Create leaves a scheduler PENDING then RUNNING; with --no-...: STOPPED (on)",
-    )
-    parser.add_argument(
-        "--update-requires-stopped",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="refuse UpdateRetrainingScheduler unless the scheduler is STOPPED (off)",
-    )
-    parser.add_argument(
-        "--pending-seconds", type=float, default=0.0, help="PENDING -> RUNNING delay (0)"
-    )
-    parser.add_argument(
-        "--stopping-seconds", type=float, default=0.0, help="STOPPING -> STOPPED delay (0)"
-    )
+    add_switch_arguments(parser)
     parser.add_argument(
         "--state-file", help="JSON file to load the state from and save it to (none: memory)"
     )
@@ -81,13 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
     try:
-        settings = EmulatorSettings(
-            account_id=arguments.account_id,
-            create_starts_scheduler=arguments.create_starts_scheduler,
-            update_requires_stopped=arguments.update_requires_stopped,
-            pending_seconds=arguments.pending_seconds,
-            stopping_seconds=arguments.stopping_seconds,
-        )
+        settings = settings_from(arguments, account_id=arguments.account_id)
         emulator = Emulator(
             settings, host=arguments.host, port=arguments.port, state_file=arguments.state_file
         )
@@ -104,21 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    stop_requested = threading.Event()
-
-    def request_stop(signal_number: int, frame: FrameType | None) -> None:
-        logger.info("Received signal %d; stopping", signal_number)
-        stop_requested.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    with emulator:
-        print(emulator.endpoint_url, flush=True)
-        logger.info(
-            "Set AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT=%s; press Ctrl+C to stop", emulator.endpoint_url
-        )
-        while not stop_requested.wait(timeout=1.0):
-            pass
+    serve_until_stopped(
+        emulator,
+        lambda started: logger.info(
+            "Set AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT=%s; press Ctrl+C to stop", started.endpoint_url
+        ),
+    )
     return 0
 
 
