@@ -40,7 +40,7 @@ test-fast: install
 	$(BIN)/pytest -n 2 -m 'not slow' $(PYTEST_ARGS)
 
 test-slow: install
-	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m slow $(PYTEST_ARGS)
 
 synth: install
 	npx cdk synth --quiet
