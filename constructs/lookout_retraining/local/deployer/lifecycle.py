@@ -366,25 +366,33 @@ class StackOperation:
         template_resource: Mapping[str, Any],
         depends_on: list[str],
         previous: ResourceRecord | None,
-        status: str,
-    ) -> ResourceRecord:
-        """Return the record of a resource the deployer only records (not a custom one)."""
-        if previous is not None and not needs_new_physical_id(
-            resource_type, previous.properties, properties
-        ):
-            physical_id, attributes = previous.physical_id, previous.attributes
-        else:
-            physical_id, attributes = physical_resource(
-                resource_type, logical_id, properties, self.environment
-            )
-        code_path = None
-        if resource_type == LAMBDA_FUNCTION_TYPE:
-            code_path = self._publish_code(stack, logical_id, properties, template_resource)
+    ) -> ResourceRecord | None:
+        """Return the record of a resource the deployer only records (not a custom one).
+
+        When the record cannot be made, emit the step's FAILED event and return None.
+        """
+        step = "CREATE" if previous is None else "UPDATE"
+        try:
+            if previous is not None and not needs_new_physical_id(
+                resource_type, previous.properties, properties
+            ):
+                physical_id, attributes = previous.physical_id, previous.attributes
+            else:
+                physical_id, attributes = physical_resource(
+                    resource_type, logical_id, properties, self.environment
+                )
+            code_path = None
+            if resource_type == LAMBDA_FUNCTION_TYPE:
+                code_path = self._publish_code(stack, logical_id, properties, template_resource)
+        except DeployerError as exc:
+            self.emit(logical_id, resource_type, f"{step}_FAILED", reason=str(exc))
+            self._failed(logical_id)
+            return None
         return ResourceRecord(
             logical_id=logical_id,
             resource_type=resource_type,
             physical_id=physical_id,
-            status=status,
+            status=f"{step}_COMPLETE",
             properties=properties,
             attributes=attributes,
             depends_on=depends_on,
@@ -537,20 +545,10 @@ class StackOperation:
     ) -> bool:
         self.emit(logical_id, resource_type, "CREATE_IN_PROGRESS")
         if not is_custom_resource(resource_type):
-            try:
-                record = self._record(
-                    stack,
-                    logical_id,
-                    resource_type,
-                    properties,
-                    template_resource,
-                    depends_on,
-                    None,
-                    "CREATE_COMPLETE",
-                )
-            except DeployerError as exc:
-                self.emit(logical_id, resource_type, "CREATE_FAILED", reason=str(exc))
-                self._failed(logical_id)
+            record = self._record(
+                stack, logical_id, resource_type, properties, template_resource, depends_on, None
+            )
+            if record is None:
                 return False
             self.put(record)
             with self.lock:
@@ -622,20 +620,16 @@ class StackOperation:
     ) -> bool:
         self.emit(logical_id, resource_type, "UPDATE_IN_PROGRESS", previous.physical_id)
         if not is_custom_resource(resource_type):
-            try:
-                record = self._record(
-                    stack,
-                    logical_id,
-                    resource_type,
-                    properties,
-                    template_resource,
-                    depends_on,
-                    previous,
-                    "UPDATE_COMPLETE",
-                )
-            except DeployerError as exc:
-                self.emit(logical_id, resource_type, "UPDATE_FAILED", reason=str(exc))
-                self._failed(logical_id)
+            record = self._record(
+                stack,
+                logical_id,
+                resource_type,
+                properties,
+                template_resource,
+                depends_on,
+                previous,
+            )
+            if record is None:
                 return False
             self._updated(record, previous)
             self.emit(logical_id, resource_type, "UPDATE_COMPLETE", record.physical_id)
