@@ -43,7 +43,6 @@ ACCESS_DENIED = "AccessDeniedException"
 ACCESS_DENIED_RETRIES = 4
 PENDING = "PENDING"
 RUNNING = "RUNNING"
-STOPPING = "STOPPING"
 STOPPED = "STOPPED"
 # Stop is allowed from PENDING or RUNNING (StopRetrainingScheduler API reference); both count
 # as a started scheduler.
@@ -64,9 +63,14 @@ class ServiceCallError(Exception):
         service, the botocore exception name (``ReadTimeoutError``).
     message:
         The service's message, or the botocore exception's text.
+    refused:
+        Whether the service answered with a 4xx error: it refused the call, which changed
+        nothing. After a 5xx answer or none at all, the call may have taken effect.
     """
 
-    def __init__(self, operation: str, model_name: str, code: str, message: str) -> None:
+    def __init__(
+        self, operation: str, model_name: str, code: str, message: str, *, refused: bool = False
+    ) -> None:
         super().__init__(
             f"{operation} on model {quote(model_name)} failed: {code}: {elide(message, 120)}"
         )
@@ -74,6 +78,7 @@ class ServiceCallError(Exception):
         self.model_name = model_name
         self.code = code
         self.message = message
+        self.refused = refused
 
 
 @dataclass(frozen=True)
@@ -166,19 +171,18 @@ class SchedulerApi:
             )
             return None
 
-    def create(self, model_name: str, settings: Mapping[str, Any], client_token: str) -> str:
-        """Create the scheduler of ``model_name``; return the status the service reports.
+    def create(self, model_name: str, settings: Mapping[str, Any], client_token: str) -> None:
+        """Create the scheduler of ``model_name``.
 
         ``settings`` holds the API's own parameter names (RetrainingFrequency, ...).
         """
-        response = self._call(
+        self._call(
             "CreateRetrainingScheduler",
             model_name,
             lambda: self._client.create_retraining_scheduler(
                 ModelName=model_name, ClientToken=client_token, **settings
             ),
         )
-        return response.get("Status", "")
 
     def update(self, model_name: str, changes: Mapping[str, Any]) -> None:
         """Change the settings in ``changes`` (API parameter names) of the scheduler."""
@@ -240,7 +244,10 @@ class SchedulerApi:
                 if again and self._deadline.remaining() > pause:
                     self._deadline.sleep(pause, doing)
                     continue
-                raise ServiceCallError(operation, model_name, code, message) from exc
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                raise ServiceCallError(
+                    operation, model_name, code, message, refused=400 <= status < 500
+                ) from exc
             except BotoCoreError as exc:
                 code = type(exc).__name__
                 self._log_failure(operation, model_name, code, str(exc))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lookout_retraining_handler.api import (
     CONFLICT,
     RESOURCE_NOT_FOUND,
+    RUNNING,
     STARTED_STATUSES,
     STOPPED,
     THROTTLED_CALL_PAUSES,
@@ -263,15 +264,10 @@ class _Lifecycle:
             self._create_scheduler(properties, in_flight_note)
         except ServiceCallError as error:
             if error.code != CONFLICT:
-                raise _Failure(self._create_failure_reason(error), not_owned) from error
+                reason = self._create_failure_reason(error, in_flight_note)
+                raise _Failure(reason, not_owned) from error
             return self._adopt_on_conflict(properties, error, not_owned)
-        owned = OwnedScheduler(model_name)
-        self._own(owned)
-        scheduler = self._describe_created(properties, not_owned)
-        status = self._converge_running_state(
-            model_name, properties.desired_state, scheduler.status
-        )
-        return self._succeeded(owned, scheduler.model_arn, status)
+        return self._take_created(OwnedScheduler(model_name), properties, not_owned)
 
     def _create_scheduler(
         self, properties: SchedulerProperties, in_flight_note: str | None
@@ -302,7 +298,7 @@ class _Lifecycle:
             self._info("A scheduler this stack did not create exists; leaving it", model_name)
             raise _Failure(_foreign_scheduler_reason(model_name), not_owned, points_to_logs=False)
         self._info("Adopting the existing scheduler (AdoptExisting is true)", model_name)
-        model_arn, status = self._converge(existing, properties)
+        model_arn, status = self._adopt(existing, properties, not_owned)
         # Owned only now: a failed adoption answers not-created, so the rollback Delete leaves
         # the scheduler where it was instead of deleting what someone else made.
         owned = OwnedScheduler(model_name)
@@ -376,7 +372,7 @@ class _Lifecycle:
             self._create_scheduler(properties, None)
         except ServiceCallError as error:
             if error.code != CONFLICT:
-                raise _Failure(self._create_failure_reason(error)) from error
+                raise _Failure(self._create_failure_reason(error, None)) from error
             # The model's scheduler is this resource's by its physical id; one that appeared
             # between the read and the create takes its place.
             existing = self._api.describe_or_none(model_name)
@@ -384,11 +380,7 @@ class _Lifecycle:
                 raise _Failure(self._token_conflict_reason(properties, error)) from error
             model_arn, status = self._converge(existing, properties)
             return self._succeeded(owned, model_arn, status)
-        scheduler = self._describe_created(properties, str(owned))
-        status = self._converge_running_state(
-            model_name, properties.desired_state, scheduler.status
-        )
-        return self._succeeded(owned, scheduler.model_arn, status)
+        return self._start_or_stop_created(owned, properties, str(owned))
 
     def _refuse_unchanged_client_token(
         self, owned: OwnedScheduler, properties: SchedulerProperties
@@ -417,29 +409,17 @@ class _Lifecycle:
         if existing is not None:
             return self._move_to_existing(owned, existing, properties)
         previous = self._previous_of(owned)
-        left_behind = f"the scheduler this update created on model {quote(new_model)}"
+        in_flight_note = f"it may have created {_created_by_update(new_model)}: delete it"
         try:
-            self._create_scheduler(properties, f"it may have created {left_behind}: delete it")
+            self._create_scheduler(properties, in_flight_note)
         except ServiceCallError as error:
             if error.code != CONFLICT:
-                raise _Failure(self._create_failure_reason(error)) from error
+                raise _Failure(self._create_failure_reason(error, in_flight_note)) from error
             appeared = self._api.describe_or_none(new_model)
             if appeared is None:
                 raise _Failure(self._token_conflict_reason(properties, error)) from error
             return self._move_to_existing(owned, appeared, properties)
-        new_owned = OwnedScheduler(new_model, previous)
-        self._progress.leaving_behind(f"{left_behind} may remain: delete it")
-        try:
-            scheduler = self._describe_created(properties, str(owned))
-            model_arn, status = self._converge(scheduler, properties)
-        except (ServiceCallError, DeadlineExceeded, _Failure) as error:
-            # CloudFormation ignores the physical id of a failed Update, so nothing would
-            # ever delete the new scheduler: remove it before answering.
-            cleanup = self._remove_created(new_model, left_behind)
-            raise _Failure(f"{_reason_of(error)}; {cleanup}") from error
-        self._progress.leaving_behind(None)
-        self._own(new_owned)
-        return self._succeeded(new_owned, model_arn, status)
+        return self._take_created(OwnedScheduler(new_model, previous), properties, str(owned))
 
     def _move_to_existing(
         self, owned: OwnedScheduler, existing: Scheduler, properties: SchedulerProperties
@@ -459,15 +439,113 @@ class _Lifecycle:
             new_owned = OwnedScheduler(new_model)
             self._own(new_owned)
             return self._succeeded(new_owned, model_arn, status)
+        if self._created_by_this_request(properties):
+            self._info("An earlier delivery of this request created the scheduler", new_model)
+            new_owned = OwnedScheduler(new_model, self._previous_of(owned))
+            return self._take_created(new_owned, properties, str(owned))
         if not properties.adopt_existing:
             self._info("A scheduler this stack did not create exists; leaving it", new_model)
             raise _Failure(_foreign_scheduler_reason(new_model), points_to_logs=False)
         self._info("Adopting the existing scheduler (AdoptExisting is true)", new_model)
         previous_now = self._previous_of(owned)
-        model_arn, status = self._converge(existing, properties)
+        model_arn, status = self._adopt(existing, properties, None)
         new_owned = OwnedScheduler(new_model, previous_now)
         self._own(new_owned)
         return self._succeeded(new_owned, model_arn, status)
+
+    def _created_by_this_request(self, properties: SchedulerProperties) -> bool:
+        """Tell whether an earlier delivery of this request created the model's scheduler.
+
+        Lambda retries an invocation that failed, and CloudFormation may send a request again;
+        the second delivery finds the scheduler the first one created. CreateRetrainingScheduler
+        with the request's ClientToken tells: the service replays its answer to a token it has
+        seen with the same parameters, and refuses (ConflictException) otherwise.
+        """
+        note = f"it may have created {_created_by_update(properties.model_name)}: delete it"
+        try:
+            self._create_scheduler(properties, note)
+        except ServiceCallError as error:
+            if error.code != CONFLICT:
+                raise
+            return False
+        return True
+
+    def _take_created(
+        self, new_owned: OwnedScheduler, properties: SchedulerProperties, not_owned: str
+    ) -> Outcome:
+        """Converge the scheduler this request created and answer that the resource owns it.
+
+        A Create owns it at once: if a later step fails, the FAILED answer carries the owned id
+        and CloudFormation's rollback Delete removes it. CloudFormation ignores the physical id
+        of a failed Update, so nothing would ever delete it: an Update removes it before
+        answering.
+        """
+        model_name = new_owned.model_name
+        if self._request.request_type == "Create":
+            self._own(new_owned)
+            return self._start_or_stop_created(new_owned, properties, not_owned)
+        left_behind = _created_by_update(model_name)
+        self._progress.leaving_behind(f"{left_behind} may remain: delete it")
+        try:
+            outcome = self._start_or_stop_created(new_owned, properties, not_owned)
+        except (ServiceCallError, DeadlineExceeded, _Failure) as error:
+            cleanup = self._remove_created(model_name, left_behind)
+            raise _Failure(f"{_reason_of(error)}{cleanup}") from error
+        self._progress.leaving_behind(None)
+        self._own(new_owned)
+        return outcome
+
+    def _start_or_stop_created(
+        self, new_owned: OwnedScheduler, properties: SchedulerProperties, not_owned: str
+    ) -> Outcome:
+        """Bring a scheduler created with the declared settings to the declared running state."""
+        scheduler = self._describe_created(properties, not_owned)
+        status = self._converge_running_state(
+            new_owned.model_name, properties.desired_state, scheduler.status
+        )
+        return self._succeeded(new_owned, scheduler.model_arn, status)
+
+    def _adopt(
+        self, existing: Scheduler, properties: SchedulerProperties, not_owned: str | None
+    ) -> tuple[str, str]:
+        """Converge a scheduler the resource does not own yet; return (model ARN, status).
+
+        A failed adoption answers an id that owns nothing, so no later request would undo what
+        it changed: the scheduler is put back as it was before failing.
+        """
+        try:
+            return self._converge(existing, properties)
+        except (ServiceCallError, DeadlineExceeded, _Failure) as error:
+            restored = self._restore(existing)
+            raise _Failure(f"{_reason_of(error)}; {restored}", not_owned) from error
+
+    def _restore(self, before: Scheduler) -> str:
+        """Put a scheduler's settings and running state back; return a clause for the reason."""
+        model_name = before.model_name
+        self._info("Adoption failed; restoring the scheduler as it was", model_name)
+        try:
+            with self._deadline.cleanup():
+                current = self._api.describe_or_none(model_name)
+                if current is None:
+                    return f"the scheduler of model {quote(model_name)} is gone"
+                now = _settings_of(current)
+                changes = {
+                    name: value
+                    for name, value in _settings_of(before).items()
+                    if value is not None and value != now[name]
+                }
+                status = self._apply_changes(current, changes)
+                was_started = before.status in STARTED_STATUSES
+                desired_state = RUNNING if was_started else STOPPED
+                self._converge_running_state(model_name, desired_state, status)
+        except (ServiceCallError, DeadlineExceeded, _Failure) as error:
+            logger.error(
+                "Could not restore the scheduler after the failed adoption: %s",
+                error,
+                extra=self._progress.log_fields(model=model_name, outcome="FAILED"),
+            )
+            return f"restoring its previous settings failed ({_reason_of(error)}): check them"
+        return "its previous settings and running state were restored"
 
     def _previous_of(self, owned: OwnedScheduler) -> PreviousScheduler | None:
         """Return the current scheduler's identity for the new id, or None if it is gone."""
@@ -477,20 +555,23 @@ class _Lifecycle:
         return PreviousScheduler(owned.model_name, epoch_millis(current.created_at))
 
     def _remove_created(self, model_name: str, description: str) -> str:
-        """Stop and delete what this request created; return a clause for the reason."""
+        """Stop and delete what this request created; return a clause for the reason.
+
+        The clause starts with "; ", and is empty when there was nothing to remove.
+        """
         self._info("Removing the scheduler this request created", model_name)
         try:
             with self._deadline.cleanup():
-                self._stop_and_delete(model_name)
+                removed = self._stop_and_delete(model_name)
         except (ServiceCallError, DeadlineExceeded) as error:
             logger.error(
                 "Could not remove the scheduler this request created: %s",
                 error,
                 extra=self._progress.log_fields(model=model_name, outcome="FAILED"),
             )
-            return f"{description} could not be removed ({_reason_of(error)}): delete it"
+            return f"; {description} could not be removed ({_reason_of(error)}): delete it"
         self._progress.leaving_behind(None)
-        return f"{description} was removed"
+        return f"; {description} was removed" if removed else ""
 
     # Delete
 
@@ -508,22 +589,22 @@ class _Lifecycle:
         self._stop_and_delete(owned.model_name)
         return Outcome(SUCCESS, current_id)
 
-    def _stop_and_delete(self, model_name: str) -> None:
-        """Stop, wait for STOPPED and delete; a scheduler or model already gone is deleted."""
+    def _stop_and_delete(self, model_name: str) -> bool:
+        """Stop, wait for STOPPED and delete; return False if the scheduler or model was gone."""
         scheduler = self._api.describe_or_none(model_name)
         if scheduler is None:
             self._info("The scheduler or its model is already gone", model_name)
-            return
+            return False
         status: str | None = scheduler.status
         for attempt in range(1, MAX_CONFLICTS_PER_STEP + 1):
             if not self._ensure_stopped(model_name, status):
                 self._info("The scheduler or its model is already gone", model_name)
-                return
+                return False
             try:
                 self._api.delete(model_name)
             except ServiceCallError as error:
                 if error.code == RESOURCE_NOT_FOUND:
-                    return
+                    return False
                 if error.code != CONFLICT or attempt == MAX_CONFLICTS_PER_STEP:
                     raise
                 logger.debug(
@@ -533,7 +614,8 @@ class _Lifecycle:
                 )
                 status = None
                 continue
-            return
+            return True
+        return False  # not reached: the last refused attempt raises
 
     # Converging settings and running state
 
@@ -693,12 +775,19 @@ class _Lifecycle:
     def _info(self, message: str, model_name: str, *args: object) -> None:
         logger.info(message, *args, extra=self._progress.log_fields(model=model_name))
 
-    def _create_failure_reason(self, error: ServiceCallError) -> str:
+    def _create_failure_reason(self, error: ServiceCallError, uncertain_note: str | None) -> str:
+        """Say why CreateRetrainingScheduler failed, and what it may have left if unanswered.
+
+        ``uncertain_note`` is added when the service did not refuse the call (a 5xx, or no
+        answer after botocore's retries): the scheduler may exist all the same.
+        """
         if error.code == RESOURCE_NOT_FOUND:
             return (
                 f"Model {quote(error.model_name)} was not found: CreateRetrainingScheduler "
                 f"answered {error.code}. Create the model first, or fix ModelName"
             )
+        if uncertain_note is not None and not error.refused:
+            return f"{error}; {uncertain_note}"
         return str(error)
 
     def _token_conflict_reason(
@@ -732,6 +821,20 @@ def _foreign_scheduler_reason(model_name: str) -> str:
         "did not create; it was left untouched. Set AdoptExisting to true to manage it here, "
         "or delete it"
     )
+
+
+def _settings_of(scheduler: Scheduler) -> dict[str, Any]:
+    """Return a scheduler's settings by their API names (None where the service gave none)."""
+    return {
+        "RetrainingFrequency": scheduler.retraining_frequency,
+        "LookbackWindow": scheduler.lookback_window,
+        "PromoteMode": scheduler.promote_mode,
+        "RetrainingStartDate": scheduler.retraining_start_date,
+    }
+
+
+def _created_by_update(model_name: str) -> str:
+    return f"the scheduler this update created on model {quote(model_name)}"
 
 
 def _reason_of(error: Exception) -> str:

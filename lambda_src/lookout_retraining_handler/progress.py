@@ -15,7 +15,6 @@ class ProgressSnapshot:
     """A consistent copy of an invocation's progress."""
 
     physical_resource_id: str
-    model_name: str | None
     doing: str | None
     left_behind: str | None
 
@@ -72,9 +71,7 @@ class Progress:
     def snapshot(self) -> ProgressSnapshot:
         """Return a consistent copy of the progress."""
         with self._lock:
-            return ProgressSnapshot(
-                self._physical_resource_id, self._model_name, self._doing, self._left_behind
-            )
+            return ProgressSnapshot(self._physical_resource_id, self._doing, self._left_behind)
 
     def log_fields(self, **fields: str | None) -> dict[str, str]:
         """Return the ``extra`` for a log call: the invocation's identity plus ``fields``."""

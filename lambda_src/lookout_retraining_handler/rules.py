@@ -111,7 +111,7 @@ def retraining_frequency_days(value: object, property_name: str = "RetrainingFre
     """
     text = _require_string(value, property_name)
     match = RETRAINING_FREQUENCY_PATTERN.fullmatch(text)
-    if not match or len(text) > 10:
+    if not match:
         raise PropertyValidationError(
             property_name,
             value,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.config import Config
 from suite_audit import AUDIT, response_url_secrets
 
 from lookout_retraining.local.emulator import MUTATING_OPERATIONS
@@ -44,6 +45,9 @@ FAKE_ACCESS_KEY_ID = "AKIAHANDLERFUNCTEST1"
 FAKE_SECRET_ACCESS_KEY = "handler-functional-secret-Zx9Qw8Er7Ty6Ui5Op4"
 FAKE_SESSION_TOKEN = "handler-functional-session-token-FwoGZXIvYXdzEJr"
 LAMBDA_TIMEOUT_SECONDS = 30.0
+# For a handler client (``build_client(SINGLE_ATTEMPT)``) that meets a failure for good without
+# sitting through botocore's backoff over ten 500 answers.
+SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 _LEVELS_THE_HANDLER_SETS = ("crhelper", "boto", "boto3", "botocore", "s3transfer", "urllib3")
 
 AUDIT.register_handler_key(FAKE_ACCESS_KEY_ID)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from botocore.config import Config
-
-SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
+from handler_harness import SINGLE_ATTEMPT
 
 
 def describe(lookout_client, model_name):
@@ -167,7 +165,9 @@ def test_update_new_model_with_foreign_scheduler_fails_and_touches_nothing(
 
     assert moved.status == "FAILED"
     assert "already exists on model 'pump-2'" in moved.reason
-    assert mutating_calls() == []
+    # The Create with this request's ClientToken, refused, tells that no earlier delivery of
+    # the request made that scheduler; it changed nothing.
+    assert mutating_calls() == ["CreateRetrainingScheduler"]
     assert describe(lookout_client, "pump-2")["RetrainingFrequency"] == "P60D"
 
 
@@ -193,8 +193,7 @@ def test_update_new_model_failing_after_create_removes_what_it_created(
     emulator.settings.create_starts_scheduler = False
     created = cloudformation.create(properties)
     emulator.clear_calls()
-    # Start on the new model fails for good. A client making one attempt gets there without
-    # sitting through botocore's backoff over ten 500 answers.
+    # Start on the new model fails for good.
     cloudformation.handler = handler_module.build_handler(
         handler_module.build_client(SINGLE_ATTEMPT)
     )
@@ -209,3 +208,29 @@ def test_update_new_model_failing_after_create_removes_what_it_created(
     assert "was removed" in moved.reason
     summaries = lookout_client.list_retraining_schedulers()["RetrainingSchedulerSummaries"]
     assert [summary["ModelName"] for summary in summaries] == ["pump-1"]
+
+
+def test_update_new_model_delivered_again_after_it_created_the_scheduler_succeeds(
+    cloudformation, emulator, lookout_client, models, properties
+):
+    # Lambda retries an invocation that failed after its work was done (crhelper could not
+    # send the response, say): the retry finds the scheduler the first delivery created.
+    created = cloudformation.create(properties)
+    moving = cloudformation.event(
+        "Update",
+        {**properties, "ModelName": "pump-2"},
+        physical_id=created.physical_id,
+        old_properties=properties,
+    )
+    again = dict(moving, ResponseURL=cloudformation.recorder.new_url("stack", "Pump", "again"))
+
+    first = cloudformation.send(moving)
+    second = cloudformation.send(again)
+
+    assert (first.status, second.status) == ("SUCCESS", "SUCCESS"), second.reason
+    assert second.physical_id == first.physical_id
+    assert first.physical_id.startswith("pump-2|previous=pump-1@")
+    summaries = lookout_client.list_retraining_schedulers()["RetrainingSchedulerSummaries"]
+    assert sorted(summary["ModelName"] for summary in summaries) == ["pump-1", "pump-2"]
+    creates = [c for c in emulator.calls if c.operation == "CreateRetrainingScheduler"]
+    assert [c.status for c in creates] == [200, 200, 200]  # the Create, the first, the replay

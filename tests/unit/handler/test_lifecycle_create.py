@@ -220,8 +220,12 @@ def test_create_adoption_fails_midway_answers_not_created(service, run, make_req
         "Create", {**properties, "AdoptExisting": "true", "DesiredState": "RUNNING"}
     )
     service.conflict("create_retraining_scheduler")
-    service.describe("pump-1", "STOPPED")
+    service.describe("pump-1", "STOPPED", frequency="P60D")
+    service.update("pump-1", RetrainingFrequency="P30D")
     service.denied("start_retraining_scheduler")
+    # Nothing will own the scheduler, so the adoption puts back what it changed.
+    service.describe("pump-1", "STOPPED", frequency="P30D")
+    service.update("pump-1", RetrainingFrequency="P60D")
 
     outcome = run(request)
 
@@ -229,6 +233,7 @@ def test_create_adoption_fails_midway_answers_not_created(service, run, make_req
     assert outcome.physical_resource_id == "not-created|request-1"
     assert "StartRetrainingScheduler" in outcome.reason
     assert "AccessDeniedException" in outcome.reason
+    assert "previous settings and running state were restored" in outcome.reason
 
 
 def test_create_failure_after_owning_answers_owned_id(service, run, make_request, properties):
@@ -306,3 +311,28 @@ def test_create_denied_beyond_retries_fails_naming_access_denied(
     assert "AccessDeniedException" in outcome.reason
     assert outcome.physical_resource_id == f"not-created|{request.request_id}"
     assert attempted_operations == ["CreateRetrainingScheduler"] * (1 + ACCESS_DENIED_RETRIES)
+
+
+def test_create_server_error_says_scheduler_may_exist(service, run, make_request, properties):
+    # A 5xx (after botocore's retries) does not say whether the service created the scheduler.
+    service.error("create_retraining_scheduler", "InternalServerException", status=500)
+
+    outcome = run(make_request("Create", properties))
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "not-created|request-1"
+    assert "InternalServerException" in outcome.reason
+    assert "may have created the scheduler: adopt it (AdoptExisting) or delete it" in (
+        outcome.reason
+    )
+
+
+def test_create_refused_by_service_says_nothing_was_created(service, run, make_request, properties):
+    # A 4xx is a refusal: nothing was created, and the reason does not suggest otherwise.
+    service.error("create_retraining_scheduler", "ServiceQuotaExceededException", status=400)
+
+    outcome = run(make_request("Create", properties))
+
+    assert outcome.status == FAILED
+    assert "ServiceQuotaExceededException" in outcome.reason
+    assert "may have created" not in outcome.reason

@@ -302,18 +302,22 @@ def test_update_previous_model_recreated_by_someone_else_is_foreign(
 ):
     current_id = f"pump-2|previous=pump-1@{epoch_millis(created_at)}"
     service.describe("pump-1", "RUNNING", created_at=created_at + datetime.timedelta(hours=1))
+    # The request's own ClientToken is refused: no earlier delivery of it made this scheduler.
+    service.conflict("create_retraining_scheduler")
 
     outcome = run(make_request("Update", properties, physical_id=current_id))
 
     assert outcome.status == FAILED
     assert "left untouched" in outcome.reason
-    assert attempted_operations == ["DescribeRetrainingScheduler"]
+    # The refused Create changed nothing; no other call that changes anything was tried.
+    assert attempted_operations == ["DescribeRetrainingScheduler", "CreateRetrainingScheduler"]
 
 
 def test_update_new_model_foreign_scheduler_without_opt_in_touches_nothing(
     service, run, make_request, properties, attempted_operations
 ):
     service.describe("pump-2", "RUNNING")
+    service.conflict("create_retraining_scheduler")
 
     outcome = run(
         make_request("Update", {**properties, "ModelName": "pump-2"}, physical_id="pump-1")
@@ -322,13 +326,31 @@ def test_update_new_model_foreign_scheduler_without_opt_in_touches_nothing(
     assert outcome.status == FAILED
     assert outcome.physical_resource_id == "pump-1"
     assert "AdoptExisting" in outcome.reason
-    assert attempted_operations == ["DescribeRetrainingScheduler"]
+    assert attempted_operations == ["DescribeRetrainingScheduler", "CreateRetrainingScheduler"]
+
+
+def test_update_new_model_redelivered_finds_scheduler_its_first_delivery_created(
+    service, run, make_request, properties, created_at
+):
+    # Lambda retried the invocation after the first delivery created pump-2's scheduler: the
+    # request's ClientToken is replayed, so the scheduler is this resource's, not a stranger's.
+    request = make_request("Update", {**properties, "ModelName": "pump-2"}, physical_id="pump-1")
+    service.describe("pump-2", "RUNNING")
+    service.create("pump-2", token_of(request))
+    service.describe("pump-1", "RUNNING", created_at=created_at)
+    service.describe("pump-2", "RUNNING")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == f"pump-2|previous=pump-1@{epoch_millis(created_at)}"
 
 
 def test_update_new_model_foreign_scheduler_with_opt_in_adopts_it(
     service, run, make_request, properties, created_at
 ):
     service.describe("pump-2", "STOPPED", frequency="P60D")
+    service.conflict("create_retraining_scheduler")
     service.describe("pump-1", "RUNNING")
     service.update("pump-2", RetrainingFrequency="P30D")
     service.start("pump-2", "PENDING")
@@ -367,6 +389,29 @@ def test_update_new_model_failure_after_create_removes_new_scheduler(
     assert outcome.physical_resource_id == "pump-1"
     assert "StartRetrainingScheduler on model 'pump-2' failed" in outcome.reason
     assert "created on model 'pump-2' was removed" in outcome.reason
+
+
+def test_update_of_id_owning_nothing_failing_after_create_removes_what_it_created(
+    service, run, make_request, properties
+):
+    # CloudFormation ignores a failed Update's physical id: what the Update created would be
+    # nobody's, so it is removed before answering.
+    request = make_request(
+        "Update", {**properties, "DesiredState": "STOPPED"}, physical_id="not-created|request-0"
+    )
+    service.create("pump-1", token_of(request), status="PENDING")
+    service.describe("pump-1", "PENDING")
+    service.error("stop_retraining_scheduler", "InternalServerException", status=500)
+    service.describe("pump-1", "PENDING")
+    service.stop("pump-1", "STOPPED")
+    service.delete("pump-1")
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "not-created|request-0"
+    assert "StopRetrainingScheduler on model 'pump-1' failed" in outcome.reason
+    assert "created on model 'pump-1' was removed" in outcome.reason
 
 
 def test_update_new_model_missing_fails_and_creates_nothing(
