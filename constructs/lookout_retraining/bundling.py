@@ -8,7 +8,8 @@ Every copied dependency is checked first: its installed version must equal the e
 project's metadata, and each copied file must match the sha256 in the distribution's RECORD. A
 dependency's ``METADATA`` names its version, so a version change changes the asset even when
 the code is identical. The asset hash is taken from the bundled output, so it changes exactly
-when the bundled content changes.
+when the bundled content changes. Files get mode 0644 and directories 0755 whatever the umask:
+the hash ignores modes, but the zip that the CDK CLI publishes keeps them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ _UNUSED_DOCKER_IMAGE = "lookout-retraining-local-bundling-only"
 _REQUIREMENT_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;,]+)\s*(?:;.*)?$")
 _LICENSE_FILE = re.compile(r"^(LICEN[CS]E|NOTICE|COPYING|AUTHORS)", re.IGNORECASE)
 _EXCLUDED_DIRECTORIES = frozenset({"__pycache__", "tests", "test"})
+# Readable by Lambda's runtime user whatever the umask of the machine that synthesizes.
+_FILE_MODE = 0o644
+_DIRECTORY_MODE = 0o755
 
 
 class BundlingError(RuntimeError):
@@ -149,7 +153,8 @@ def bundle_lambda_asset(output_directory: Path, source: BundleSource | None = No
     Returns
     -------
     list of str
-        The written files, relative to ``output_directory``, sorted.
+        The written files, relative to ``output_directory``, sorted. Every file gets mode 0644
+        and every directory, ``output_directory`` included, 0755, whatever the umask.
 
     Raises
     ------
@@ -162,6 +167,7 @@ def bundle_lambda_asset(output_directory: Path, source: BundleSource | None = No
     for name, pinned_version in sorted(source.pins.items()):
         distribution = _find_distribution(name, source.search_path)
         written += _copy_distribution(distribution, name, pinned_version, output_directory)
+    _set_modes(output_directory)
     logger.debug("Bundled %s files into %s", len(written), output_directory)
     return sorted(written)
 
@@ -279,6 +285,15 @@ def _copy_file(source: Path, target: Path) -> None:
     # Content only: permissions and times would make the bundle depend on the checkout.
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
+
+
+def _set_modes(output_directory: Path) -> None:
+    # The CDK CLI zips each file's mode but the asset hash ignores modes, so modes left to the
+    # umask (0600 under umask 077) would publish, under the same hash, a zip whose handler the
+    # Lambda runtime's user cannot read.
+    output_directory.chmod(_DIRECTORY_MODE)
+    for path in output_directory.rglob("*"):
+        path.chmod(_DIRECTORY_MODE if path.is_dir() else _FILE_MODE)
 
 
 @jsii.implements(ILocalBundling)

@@ -84,7 +84,6 @@ SCHEDULER_ACTIONS = tuple(
 # IAM quotas (IAM User Guide, "IAM and AWS STS quotas"): characters of the policy JSON without
 # whitespace. The per-role managed policy count is the default, adjustable quota.
 MANAGED_POLICY_MAX_CHARACTERS = 6_144
-ROLE_INLINE_POLICIES_MAX_CHARACTERS = 10_240
 MANAGED_POLICIES_PER_ROLE = 10
 MAX_GRANT_POLICIES = MANAGED_POLICIES_PER_ROLE - 1
 """One attachment stays free: an update attaches a grant policy's replacement before it detaches

@@ -40,8 +40,14 @@ class RetrainingScheduler(Construct):
     carry the CreateRetrainingScheduler API's own names. All schedulers in a stack share one
     Lambda function, whose role may call the retraining-scheduler actions only on the models
     the stack declares. Every value known at synth time is checked here, before anything is
-    added to the construct tree; an unresolved token is passed through and checked by the
-    handler, with the same rules, at deploy time.
+    added to the construct tree.
+
+    Four props accept an unresolved token (a CfnParameter, another construct's attribute):
+    ``model_name``, ``retraining_frequency`` (through :meth:`RetrainingFrequency.of` with a
+    string token, or ``days``, ``months`` or ``years`` with a number token),
+    ``retraining_start_date`` and ``client_token``. A token is passed through and checked by
+    the handler, with the same rules, at deploy time. Every other prop needs a literal value of
+    its type, and a token given for one is refused.
 
     Parameters
     ----------
@@ -58,18 +64,23 @@ class RetrainingScheduler(Construct):
         How often to retrain, 30 days to one year, for example
         ``RetrainingFrequency.months(1)``.
     lookback_window:
-        How much past data each retraining uses, for example ``LookbackWindow.DAYS_360``.
+        How much past data each retraining uses: a :class:`LookbackWindow`, for example
+        ``LookbackWindow.DAYS_360``. Neither a string nor a token is accepted.
     promote_mode:
-        Whether a retrained model version is activated automatically (``MANAGED``) or waits
-        for someone (``MANUAL``); default None, which sends nothing and leaves the service's
-        default, ``MANAGED``.
+        Whether a retrained model version is activated automatically (``PromoteMode.MANAGED``)
+        or waits for someone (``PromoteMode.MANUAL``); neither a string nor a token is
+        accepted. Default None, which sends nothing and leaves the service's default,
+        ``MANAGED``.
     retraining_start_date:
-        The first day retraining may start: a ``datetime.date``, or a timezone-aware
+        The first day retraining may start: a ``datetime.date``; a timezone-aware
         ``datetime.datetime``, which counts for its UTC day (the service truncates to the UTC
-        day); rendered as ``YYYY-MM-DD``. A string token is passed through. Default None: nothing
-        is sent and the service's own default applies.
+        day); or a string the handler accepts, an ISO 8601 date (``YYYY-MM-DD``) or a date-time
+        with a UTC offset (``2026-01-05T08:00:00Z``, ``+01:00``). Rendered as the UTC day,
+        ``YYYY-MM-DD``. A string token is passed through. Default None: nothing is sent and the
+        service's own default applies.
     client_token:
-        The idempotency token for CreateRetrainingScheduler, 1 to 256 ASCII characters.
+        The idempotency token for CreateRetrainingScheduler, 1 to 256 ASCII characters, or a
+        string token.
         Default None: the handler derives one from the stack id, the logical id and the
         CloudFormation request id, so a redelivered request creates nothing twice and every
         new Create gets a new token. A token given here is used for every Create this resource
@@ -271,7 +282,14 @@ def _checked_flag(property_name: str, value: object) -> bool:
 def _rendered_start_date(value: object) -> str:
     if _is_token(value):
         return str(value)
-    allowed = "use a datetime.date, or a datetime.datetime with a time zone (its UTC day counts)"
+    if isinstance(value, str):
+        # The handler's own rule, so a string refused here would be refused at deploy time and
+        # one accepted here is rendered as its UTC day, the same day the handler would read.
+        return rules.parse_retraining_start_date(value, "retraining_start_date").isoformat()
+    allowed = (
+        "use a datetime.date, a datetime.datetime with a time zone (its UTC day counts), or an "
+        "ISO 8601 string: a date (YYYY-MM-DD) or a date-time with a UTC offset"
+    )
     if not isinstance(value, datetime.date):
         raise rules.PropertyValidationError(
             "retraining_start_date",
@@ -303,6 +321,14 @@ def _describe(value: object) -> str:
 def _validate_member(property_name: str, value: object, choices: type[enum.Enum]) -> str:
     if not isinstance(value, choices):
         names = ", ".join(f"{choices.__name__}.{member.name}" for member in choices)
+        if isinstance(value, str | float) and is_unresolved(value):
+            raise rules.PropertyValidationError(
+                property_name,
+                value,
+                f"{property_name} {_describe(value)} is an unresolved token, which "
+                f"{property_name} does not accept: a {choices.__name__} value is required, one "
+                f"of {names}",
+            )
         raise rules.PropertyValidationError(
             property_name,
             value,

@@ -20,6 +20,30 @@ _RETRAINING_FREQUENCY_PROP = "retraining_frequency"
 
 
 @dataclass(frozen=True)
+class _UnitRange:
+    smallest: int
+    largest: int
+    description: str
+
+
+# The service allows 30 days (P30D) to one year (P1Y), a month counting 30 days and a year 365.
+_DAYS_RANGE = _UnitRange(
+    rules.MIN_RETRAINING_DAYS,
+    rules.MAX_RETRAINING_DAYS,
+    "use a whole number of days from 30 to 365 (the service allows 30 days to one year)",
+)
+_MONTHS_RANGE = _UnitRange(
+    1,
+    12,
+    "use a whole number of months from 1 to 12 (a month counts as 30 days; the service allows "
+    "30 days to one year)",
+)
+_YEARS_RANGE = _UnitRange(
+    1, 1, "use 1 (a year counts as 365 days, the longest frequency the service allows)"
+)
+
+
+@dataclass(frozen=True)
 class RetrainingFrequency:
     """How often Lookout for Equipment retrains the model: an ISO 8601 duration.
 
@@ -44,7 +68,7 @@ class RetrainingFrequency:
         PropertyValidationError
             If ``days`` is not a whole number from 30 to 365.
         """
-        return cls._of_unit(days, "D", "days")
+        return cls._of_unit(days, "D", "days", _DAYS_RANGE)
 
     @classmethod
     def months(cls, months: int | float) -> RetrainingFrequency:
@@ -55,7 +79,7 @@ class RetrainingFrequency:
         PropertyValidationError
             If ``months`` is not a whole number from 1 to 12.
         """
-        return cls._of_unit(months, "M", "months")
+        return cls._of_unit(months, "M", "months", _MONTHS_RANGE)
 
     @classmethod
     def years(cls, years: int | float) -> RetrainingFrequency:
@@ -66,7 +90,7 @@ class RetrainingFrequency:
         PropertyValidationError
             If ``years`` is not 1 (or a number token).
         """
-        return cls._of_unit(years, "Y", "years")
+        return cls._of_unit(years, "Y", "years", _YEARS_RANGE)
 
     @classmethod
     def of(cls, iso_duration: str) -> RetrainingFrequency:
@@ -88,7 +112,9 @@ class RetrainingFrequency:
         return frequency
 
     @classmethod
-    def _of_unit(cls, amount: int | float, designator: str, unit: str) -> RetrainingFrequency:
+    def _of_unit(
+        cls, amount: int | float, designator: str, unit: str, allowed: _UnitRange
+    ) -> RetrainingFrequency:
         # Only a number can be a number token, and only a finite one reaches jsii intact: NaN or
         # infinity would crash its kernel process, and every CDK call after it.
         is_number = isinstance(amount, int | float) and not isinstance(amount, bool)
@@ -100,6 +126,15 @@ class RetrainingFrequency:
                 amount,
                 f"{_RETRAINING_FREQUENCY_PROP} takes a whole number of {unit}, "
                 f"got {type(amount).__name__} {rules.echo(amount)}",
+            )
+        # Checked per unit before the duration is built: the caller wrote a number, so an
+        # error about an ISO 8601 pattern (P1000D has four digits) would not be theirs.
+        if not allowed.smallest <= amount <= allowed.largest:
+            raise rules.PropertyValidationError(
+                _RETRAINING_FREQUENCY_PROP,
+                amount,
+                f"{_RETRAINING_FREQUENCY_PROP} RetrainingFrequency.{unit}({rules.echo(amount)}) is "
+                f"out of range: {allowed.description}",
             )
         return cls.of(f"P{amount}{designator}")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ pytestmark = [pytest.mark.synth, pytest.mark.slow]
 
 SCHEDULER_TYPE = "Custom::LookoutEquipmentRetrainingScheduler"
 NOT_CHECKED = ("ServiceToken", "ServiceTimeout")
+CALENDAR_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,9 @@ start_dates = {
     True: st.one_of(
         st.just(literal(None, True)),
         st.dates().map(lambda day: literal(day, True, {"RetrainingStartDate": day.isoformat()})),
+        st.dates().map(
+            lambda day: literal(day.isoformat(), True, {"RetrainingStartDate": day.isoformat()})
+        ),
         st.datetimes(timezones=st.sampled_from(ZONES))
         .filter(lambda moment: 1 < moment.year < 9999)
         .map(
@@ -141,9 +146,12 @@ start_dates = {
                 datetime.datetime(9999, 12, 31, 23, tzinfo=ZONES[2]),
             ]
         ).map(lambda moment: literal(moment, False)),
-        st.one_of(st.text(max_size=12), st.integers(), non_finite).map(
-            lambda value: literal(value, False)
-        ),
+        st.one_of(
+            # Text that does not even begin like YYYY-MM-DD: never a start date.
+            st.text(max_size=12).filter(lambda text: not CALENDAR_DAY.match(text)),
+            st.integers(),
+            non_finite,
+        ).map(lambda value: literal(value, False)),
     ),
 }
 GENERATORS = {

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -196,6 +197,44 @@ def test_asset_same_content_elsewhere_with_other_file_modes_keeps_hash(tmp_path)
         os.utime(path, (1_000_000_000, 1_000_000_000))
 
     assert asset_key(BundleSource(handler_directory=copy)) == asset_key(BundleSource())
+
+
+UMASK_PROBE = """
+import os, sys
+
+os.umask(0o077)
+import aws_cdk as cdk
+from lookout_retraining.bundling import handler_code
+
+app = cdk.App(outdir=sys.argv[1])
+print(handler_code().bind(cdk.Stack(app, "Stack")).s3_location.object_key)
+"""
+
+
+def test_asset_bundled_under_umask_077_is_readable_and_keeps_hash(tmp_path):
+    # In a process of its own: the umask is process-wide, and other tests run beside this one.
+    outdir = tmp_path / "cdk.out"
+    probe = subprocess.run(
+        [sys.executable, "-c", UMASK_PROBE, str(outdir)],
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    object_key = probe.stdout.strip().splitlines()[-1]
+
+    asset = outdir / f"asset.{object_key.removesuffix('.zip')}"
+    wrong_modes = {
+        path.relative_to(asset).as_posix(): oct(stat.S_IMODE(path.stat().st_mode))
+        for path in [asset, *asset.rglob("*")]
+        if stat.S_IMODE(path.stat().st_mode) != (0o755 if path.is_dir() else 0o644)
+    }
+
+    assert (asset / "lookout_retraining_handler" / "__init__.py").is_file()
+    assert wrong_modes == {}
+    assert object_key == asset_key(BundleSource())
 
 
 def test_asset_changed_handler_source_changes_hash(tmp_path):

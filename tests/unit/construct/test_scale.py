@@ -7,11 +7,7 @@ import math
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 
-from lookout_retraining.provider import (
-    MANAGED_POLICIES_PER_ROLE,
-    MANAGED_POLICY_MAX_CHARACTERS,
-    ROLE_INLINE_POLICIES_MAX_CHARACTERS,
-)
+from lookout_retraining.provider import MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_MAX_CHARACTERS
 
 RESOURCE_TYPE = "Custom::LookoutEquipmentRetrainingScheduler"
 SIZES = (1, 10, 100, 400)
@@ -19,6 +15,8 @@ SIZES = (1, 10, 100, 400)
 MAX_RESOURCES_PER_STACK = 500
 MAX_TEMPLATE_BYTES = 1_000_000
 MAX_TRUST_POLICY_CHARACTERS = 2_048
+# IAM quota: the inline policies of one role together, as JSON without whitespace.
+ROLE_INLINE_POLICIES_MAX_CHARACTERS = 10_240
 # The longest log group name CloudFormation can generate is bounded by the 512 of the API.
 LONGEST_LOG_GROUP_NAME = "L" * 512
 

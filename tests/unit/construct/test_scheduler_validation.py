@@ -15,7 +15,12 @@ from lookout_retraining import (
     RetrainingScheduler,
 )
 from lookout_retraining.provider import PROVIDER_ID
-from lookout_retraining_handler.rules import PropertyValidationError, echo
+from lookout_retraining.scheduler import scheduler_properties
+from lookout_retraining_handler.rules import (
+    PropertyValidationError,
+    echo,
+    parse_retraining_start_date,
+)
 
 
 def valid_props(**overrides):
@@ -63,26 +68,38 @@ RULES = {
     "retraining_frequency-shorter-than-30-days": (
         "retraining_frequency",
         lambda: valid_props(retraining_frequency=RetrainingFrequency.days(29)),
-        "'P29D'",
-        "minimum of 30 days (P30D)",
+        "RetrainingFrequency.days(29)",
+        "a whole number of days from 30 to 365",
     ),
     "retraining_frequency-longer-than-a-year-in-days": (
         "retraining_frequency",
         lambda: valid_props(retraining_frequency=RetrainingFrequency.days(366)),
-        "'P366D'",
-        "maximum of one year (365 days, P1Y)",
+        "RetrainingFrequency.days(366)",
+        "a whole number of days from 30 to 365",
     ),
     "retraining_frequency-longer-than-a-year-in-months": (
         "retraining_frequency",
         lambda: valid_props(retraining_frequency=RetrainingFrequency.months(13)),
-        "'P13M'",
-        "maximum of one year",
+        "RetrainingFrequency.months(13)",
+        "a whole number of months from 1 to 12",
     ),
     "retraining_frequency-longer-than-a-year-in-years": (
         "retraining_frequency",
         lambda: valid_props(retraining_frequency=RetrainingFrequency.years(2)),
-        "'P2Y'",
-        "maximum of one year",
+        "RetrainingFrequency.years(2)",
+        "use 1 (a year counts as 365 days",
+    ),
+    "retraining_frequency-shorter-than-30-days-as-duration": (
+        "retraining_frequency",
+        lambda: valid_props(retraining_frequency=RetrainingFrequency.of("P29D")),
+        "'P29D'",
+        "minimum of 30 days (P30D)",
+    ),
+    "retraining_frequency-longer-than-a-year-as-duration": (
+        "retraining_frequency",
+        lambda: valid_props(retraining_frequency=RetrainingFrequency.of("P12M6D")),
+        "'P12M6D'",
+        "maximum of one year (365 days, P1Y)",
     ),
     "retraining_frequency-weeks": (
         "retraining_frequency",
@@ -132,17 +149,30 @@ RULES = {
         "datetime.datetime(2026, 1, 5, 12, 0)",
         "has no time zone",
     ),
-    "retraining_start_date-literal-string": (
+    "retraining_start_date-string-not-a-calendar-day": (
         "retraining_start_date",
-        lambda: valid_props(retraining_start_date="2026-01-05"),
-        "'2026-01-05'",
-        "use a datetime.date",
+        lambda: valid_props(retraining_start_date="2026-02-30"),
+        "'2026-02-30'",
+        "use an ISO 8601 date (YYYY-MM-DD) or a date-time with a UTC offset",
+    ),
+    "retraining_start_date-string-date-time-without-offset": (
+        "retraining_start_date",
+        lambda: valid_props(retraining_start_date="2026-01-05T10:00:00"),
+        "'2026-01-05T10:00:00'",
+        "a date-time with a UTC offset",
+    ),
+    "retraining_start_date-string-other-format": (
+        "retraining_start_date",
+        lambda: valid_props(retraining_start_date="05/01/2026"),
+        "'05/01/2026'",
+        "use an ISO 8601 date (YYYY-MM-DD)",
     ),
     "retraining_start_date-number": (
         "retraining_start_date",
         lambda: valid_props(retraining_start_date=20260105),
         "20260105",
-        "use a datetime.date",
+        "use a datetime.date, a datetime.datetime with a time zone (its UTC day counts), or an "
+        "ISO 8601 string",
     ),
     "client_token-empty": (
         "client_token",
@@ -219,6 +249,50 @@ def test_scheduler_prop_breaking_rule_raises_naming_prop_and_value(
     assert allowed in message
     assert stack.node.try_find_child("Scheduler") is None
     assert stack.node.try_find_child(PROVIDER_ID) is None
+
+
+@pytest.mark.parametrize(
+    ("prop", "make_token", "required"),
+    [
+        ("lookback_window", lambda: cdk.Fn.ref("Window"), "a LookbackWindow value is required"),
+        ("lookback_window", lambda: cdk.Token.as_number(cdk.Fn.ref("Days")), "LookbackWindow"),
+        ("promote_mode", lambda: cdk.Fn.ref("Mode"), "a PromoteMode value is required"),
+    ],
+    ids=["lookback_window-string-token", "lookback_window-number-token", "promote_mode-token"],
+)
+def test_scheduler_token_for_named_value_prop_raises_saying_tokens_not_accepted(
+    prop, make_token, required
+):
+    stack = cdk.Stack(cdk.App(), "Stack")
+    token = make_token()
+
+    with pytest.raises(PropertyValidationError) as raised:
+        RetrainingScheduler(stack, "Scheduler", **valid_props(**{prop: token}))
+
+    message = str(raised.value)
+    assert raised.value.property_name == prop
+    assert message.startswith(f"{prop} {echo(token)} is an unresolved token, which {prop} does")
+    assert f"{prop} does not accept" in message
+    assert required in message
+    assert stack.node.try_find_child("Scheduler") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2026-01-05", datetime.date(2026, 1, 5)),
+        ("2026-01-05T08:00:00Z", datetime.date(2026, 1, 5)),
+        ("2026-01-05T23:30:00-05:00", datetime.date(2026, 1, 6)),
+        ("2026-01-05T00:30:00+01:00", datetime.date(2026, 1, 4)),
+    ],
+)
+def test_scheduler_start_date_string_renders_its_utc_day_as_a_date_would(text, day):
+    from_text = scheduler_properties(**valid_props(retraining_start_date=text))
+    from_date = scheduler_properties(**valid_props(retraining_start_date=day))
+
+    assert from_text["RetrainingStartDate"] == from_date["RetrainingStartDate"] == day.isoformat()
+    # The handler reads the rendered value back as the same day.
+    assert parse_retraining_start_date(from_text["RetrainingStartDate"]) == day
 
 
 def test_scheduler_same_literal_model_twice_in_stack_raises_naming_first():
