@@ -41,7 +41,10 @@ from lookout_retraining.local.emulator.state import (
     ModelRecord,
     SchedulerRecord,
 )
-from lookout_retraining.local.emulator.validation import validate_request
+from lookout_retraining.local.emulator.validation import (
+    check_inputs_supported,
+    validate_request,
+)
 from lookout_retraining_handler.rules import PropertyValidationError, retraining_frequency_days
 
 if TYPE_CHECKING:
@@ -87,6 +90,8 @@ class LookoutEquipmentBackend:
     ------
     StateFileError
         If ``state_file`` exists but does not hold an emulator state.
+    UnsupportedShapeError
+        If an implemented operation's input has a member that the validation cannot check.
     """
 
     def __init__(
@@ -115,6 +120,7 @@ class LookoutEquipmentBackend:
         missing = SUPPORTED_OPERATIONS.symmetric_difference(self._handlers)
         if missing:
             raise RuntimeError(f"Handlers and supported operations disagree on {sorted(missing)}")
+        check_inputs_supported(SUPPORTED_OPERATIONS)
 
     def handle(
         self, operation: str, context: RequestContext, request: Mapping[str, Any]

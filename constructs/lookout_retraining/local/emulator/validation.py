@@ -1,9 +1,12 @@
 """Request validation driven by the service model's input shapes.
 
-Nothing here knows an operation: it walks botocore's shapes (structures, lists, maps, strings,
-numbers, booleans, timestamps, blobs) and checks required members, unknown members, JSON types,
-length and value ranges, patterns and enums. Violations are reported the way the service's
-frontend reports them, all at once::
+Nothing here knows an operation: it walks botocore's shapes and checks required members, unknown
+members, JSON types, length and value ranges, patterns and enums. It knows the shape types that
+the inputs of the implemented operations use (structures, lists, strings, integers and
+timestamps) and no other: :func:`check_inputs_supported`, run when the emulator is made, fails
+on any other type or on a pattern :mod:`.patterns` cannot translate, so that an operation added
+later with such a member fails loudly instead of being validated loosely. Violations are
+reported the way the service's frontend reports them, all at once::
 
     2 validation errors detected: Value 'P10X' at 'retrainingFrequency' failed to satisfy
     constraint: Member must satisfy regular expression pattern: ^P(\\dY)?(\\d{1,2}M)?(\\d{1,3}D)?$;
@@ -12,24 +15,32 @@ frontend reports them, all at once::
 
 from __future__ import annotations
 
-import base64
-import binascii
+import functools
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lookout_retraining.local.emulator.errors import ValidationException
-from lookout_retraining.local.emulator.patterns import compile_java_pattern
+from lookout_retraining.local.emulator.patterns import (
+    UnsupportedPatternError,
+    compile_java_pattern,
+)
+from lookout_retraining.local.emulator.service_model import operation_model
 
 if TYPE_CHECKING:
-    from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+    from botocore.model import ListShape, OperationModel, Shape, StructureShape
 
 # datetime's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z in epoch seconds.
 _MIN_EPOCH_SECONDS = -62135596800
 _MAX_EPOCH_SECONDS = 253402300799
 _ECHO_LIMIT = 100
+
+
+class UnsupportedShapeError(RuntimeError):
+    """An operation's input has a member that this validation cannot check."""
 
 
 @dataclass(frozen=True)
@@ -75,13 +86,68 @@ def validate_request(operation: OperationModel, request: Mapping[str, Any]) -> N
     )
 
 
+@functools.cache
+def check_inputs_supported(operation_names: frozenset[str]) -> None:
+    """Check that every member of the operations' inputs can be validated; cached.
+
+    Raises
+    ------
+    UnsupportedShapeError
+        Naming the operation, the member and its shape, if a member has a type without a
+        checker here or a pattern that cannot be translated to Python.
+    """
+    for operation_name in sorted(operation_names):
+        check_input_supported(operation_model(operation_name))
+
+
+def check_input_supported(operation: OperationModel) -> None:
+    """Check that every member of one operation's input can be validated.
+
+    Raises
+    ------
+    UnsupportedShapeError
+        Naming the operation, the member and its shape, if a member has a type without a
+        checker here or a pattern that cannot be translated to Python.
+    """
+    if operation.input_shape is not None:
+        _check_shape_supported(operation.name, operation.input_shape, "", set())
+
+
+def _check_shape_supported(operation: str, shape: Shape, path: str, seen: set[str]) -> None:
+    where = f"{operation} input member '{path or '(the input)'}' (shape {shape.name})"
+    if shape.type_name not in _CHECKERS:
+        raise UnsupportedShapeError(
+            f"{where} has type {shape.type_name}; the emulator validates "
+            f"{', '.join(_CHECKERS)} only, so add a checker before implementing {operation}"
+        )
+    pattern = shape.metadata.get("pattern")
+    if pattern is not None:
+        try:
+            compile_java_pattern(pattern)
+        except (UnsupportedPatternError, re.error) as error:
+            raise UnsupportedShapeError(
+                f"{where} has a pattern the emulator cannot check: {error}"
+            ) from error
+    if shape.name in seen:
+        return
+    seen.add(shape.name)
+    if shape.type_name == "structure":
+        structure: StructureShape = shape  # type: ignore[assignment]
+        for name, member_shape in structure.members.items():
+            _check_shape_supported(operation, member_shape, _member_path(path, name), seen)
+    elif shape.type_name == "list":
+        list_shape: ListShape = shape  # type: ignore[assignment]
+        _check_shape_supported(operation, list_shape.member, f"{path}.member", seen)
+
+
 def _check(value: object, shape: Shape, path: str, violations: list[Violation]) -> None:
     checker = _CHECKERS.get(shape.type_name)
     if checker is None:
-        violations.append(
-            Violation(path, value, f"Member has type {shape.type_name}, which is not supported")
+        # check_inputs_supported refuses such an operation when the emulator is made.
+        raise UnsupportedShapeError(
+            f"Input member '{path}' (shape {shape.name}) has type {shape.type_name}, which the "
+            "emulator does not validate"
         )
-        return
     checker(value, shape, path, violations)
 
 
@@ -125,20 +191,6 @@ def _check_list(value: object, shape: Shape, path: str, violations: list[Violati
         _check(item, list_shape.member, item_path, violations)
 
 
-def _check_map(value: object, shape: Shape, path: str, violations: list[Violation]) -> None:
-    if not isinstance(value, Mapping):
-        violations.append(Violation(path, value, "Member must be a map (a JSON object)"))
-        return
-    _check_length(len(value), value, shape, path, violations)
-    map_shape: MapShape = shape  # type: ignore[assignment]
-    for key, item in value.items():
-        _check(key, map_shape.key, f"{path}.key", violations)
-        if item is None:
-            violations.append(Violation(f"{path}.{key}", None, "Member must not be null"))
-            continue
-        _check(item, map_shape.value, f"{path}.{key}", violations)
-
-
 def _check_string(value: object, shape: Shape, path: str, violations: list[Violation]) -> None:
     if not isinstance(value, str):
         violations.append(Violation(path, value, "Member must be a string"))
@@ -163,18 +215,6 @@ def _check_integer(value: object, shape: Shape, path: str, violations: list[Viol
     _check_value_range(value, shape, path, violations)
 
 
-def _check_float(value: object, shape: Shape, path: str, violations: list[Violation]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        violations.append(Violation(path, value, "Member must be a finite number"))
-        return
-    _check_value_range(value, shape, path, violations)
-
-
-def _check_boolean(value: object, shape: Shape, path: str, violations: list[Violation]) -> None:
-    if not isinstance(value, bool):
-        violations.append(Violation(path, value, "Member must be a boolean"))
-
-
 def _check_timestamp(value: object, shape: Shape, path: str, violations: list[Violation]) -> None:
     # The JSON 1.0 protocol sends timestamps as epoch seconds, a JSON number.
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -191,18 +231,6 @@ def _check_timestamp(value: object, shape: Shape, path: str, violations: list[Vi
                 f"{_MAX_EPOCH_SECONDS} epoch seconds (years 1 to 9999)",
             )
         )
-
-
-def _check_blob(value: object, shape: Shape, path: str, violations: list[Violation]) -> None:
-    if not isinstance(value, str):
-        violations.append(Violation(path, value, "Member must be a base64-encoded string"))
-        return
-    try:
-        decoded = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        violations.append(Violation(path, value, "Member must be a base64-encoded string"))
-        return
-    _check_length(len(decoded), value, shape, path, violations)
 
 
 def _check_length(
@@ -233,18 +261,13 @@ def _check_value_range(value: float, shape: Shape, path: str, violations: list[V
         )
 
 
+# The types that the inputs of the implemented operations use, and no others.
 _CHECKERS = {
     "structure": _check_structure,
     "list": _check_list,
-    "map": _check_map,
     "string": _check_string,
     "integer": _check_integer,
-    "long": _check_integer,
-    "float": _check_float,
-    "double": _check_float,
-    "boolean": _check_boolean,
     "timestamp": _check_timestamp,
-    "blob": _check_blob,
 }
 
 
