@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
 
-from lookout_retraining.local.emulator import Emulator, EmulatorSettings, StateFileError
+from lookout_retraining.local.emulator import (
+    Emulator,
+    EmulatorSettings,
+    StateFileError,
+    StateFileInUseError,
+)
 
 REQUEST = {"RetrainingFrequency": "P30D", "LookbackWindow": "P180D"}
 
@@ -103,6 +109,46 @@ def test_state_file_rewritten_after_each_mutating_call(state_file, client_for):
     assert [item["model_name"] for item in after_create["schedulers"]] == ["pump-1"]
     assert after_delete["schedulers"] == []
     assert [item["model_name"] for item in after_delete["models"]] == ["pump-1"]
+
+
+def test_second_emulator_on_held_state_file_fails_to_start_naming_it(state_file):
+    with Emulator(state_file=state_file) as first:
+        second = Emulator(state_file=state_file)
+        with pytest.raises(StateFileInUseError, match=re.escape(f"State file {state_file} is")):
+            second.start()
+        first.create_model("pump-1")
+        second_running = second.running
+
+    with Emulator(state_file=state_file) as third:
+        models = [model["ModelName"] for model in third.snapshot()["models"]]
+
+    assert not second_running
+    assert models == ["pump-1"]
+
+
+def test_emulator_made_before_another_ran_keeps_that_ones_changes(state_file):
+    made_early = Emulator(state_file=state_file)
+    with Emulator(state_file=state_file) as first:
+        first.create_model("pump-1")
+
+    with made_early:
+        made_early.create_model("pump-2")
+
+    saved = json.loads(state_file.read_text())
+    assert sorted(model["model_name"] for model in saved["models"]) == ["pump-1", "pump-2"]
+
+
+def test_emulator_not_started_refuses_to_change_its_state_file(state_file):
+    with Emulator(state_file=state_file) as first:
+        first.create_model("pump-1")
+    before = state_file.read_text()
+    stopped = Emulator(state_file=state_file)
+
+    with pytest.raises(RuntimeError, match="does not hold its state file"):
+        stopped.create_model("pump-2")
+
+    assert state_file.read_text() == before
+    assert [model["ModelName"] for model in stopped.snapshot()["models"]] == ["pump-1"]
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"format": "other"}', '{"format": '])

@@ -31,7 +31,7 @@ from lookout_retraining.local.emulator.service_model import (
     SUPPORTED_OPERATIONS,
 )
 from lookout_retraining.local.emulator.settings import CallRecord, EmulatorSettings
-from lookout_retraining.local.emulator.state import StateFileError
+from lookout_retraining.local.emulator.state import StateFileError, StateFileInUseError
 
 __all__ = [
     "MUTATING_OPERATIONS",
@@ -48,6 +48,7 @@ __all__ = [
     "ServiceError",
     "ServiceQuotaExceededException",
     "StateFileError",
+    "StateFileInUseError",
     "ThrottlingException",
     "UnknownOperationException",
     "ValidationException",

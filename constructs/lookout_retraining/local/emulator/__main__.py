@@ -82,12 +82,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    serve_until_stopped(
-        emulator,
-        lambda started: logger.info(
-            "Set AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT=%s; press Ctrl+C to stop", started.endpoint_url
-        ),
-    )
+    try:
+        serve_until_stopped(
+            emulator,
+            lambda started: logger.info(
+                "Set AWS_ENDPOINT_URL_LOOKOUTEQUIPMENT=%s; press Ctrl+C to stop",
+                started.endpoint_url,
+            ),
+        )
+    except StateFileError as error:
+        # Another emulator holds the state file, or it changed into something unreadable.
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -82,7 +82,8 @@ class LookoutEquipmentBackend:
         Read on every call, so switches and delays may change at run time.
     state_file:
         Where to load the state from now and save it after every mutating call; ``None``
-        (the default) keeps the state in memory only.
+        (the default) keeps the state in memory only. Mutating calls need the file held
+        (:meth:`hold_state_file`).
     clock:
         Wall clock in epoch seconds. Default :func:`time.time`.
 
@@ -133,6 +134,8 @@ class LookoutEquipmentBackend:
         ------
         ServiceError
             The subclass for the rule the request breaks.
+        RuntimeError
+            If the call would change a state file that this backend does not hold.
         """
         handler = self._handlers.get(operation)
         if handler is None:
@@ -140,11 +143,46 @@ class LookoutEquipmentBackend:
                 f"The emulator does not implement {operation}; it implements "
                 f"{', '.join(sorted(self._handlers))}"
             )
+        state_file = self._state_file if operation in MUTATING_OPERATIONS else None
         with self._lock:
+            if state_file is not None and not state_file.held:
+                raise RuntimeError(
+                    f"The emulator does not hold its state file {state_file.path}: start it "
+                    f"before {operation}, so that no other emulator's changes are overwritten"
+                )
             result = handler(context, request)
-            if operation in MUTATING_OPERATIONS and self._state_file is not None:
-                self._state_file.save(self._state)
+            if state_file is not None:
+                state_file.save(self._state)
         return result
+
+    def hold_state_file(self) -> None:
+        """Take the state file, if any, and reload the state from it.
+
+        Reloading under the lock picks up whatever another emulator saved since this one was
+        made, so that the first save does not overwrite it.
+
+        Raises
+        ------
+        StateFileInUseError
+            If another emulator holds the file.
+        StateFileError
+            If the file no longer holds an emulator state.
+        """
+        if self._state_file is None:
+            return
+        self._state_file.hold()
+        try:
+            state = self._state_file.load()
+        except BaseException:
+            self._state_file.release()
+            raise
+        with self._lock:
+            self._state = state
+
+    def release_state_file(self) -> None:
+        """Let another emulator take the state file; idempotent."""
+        if self._state_file is not None:
+            self._state_file.release()
 
     def create_model(
         self, model_name: str, *, region: str, dataset_name: str = "emulator-dataset"

@@ -46,7 +46,10 @@ class Emulator:
     state_file:
         A JSON file to load the state from at construction and to save it to after every
         mutating call, so that another process can carry on from it. ``None`` (the default)
-        keeps the state in memory.
+        keeps the state in memory. From :meth:`start` to :meth:`stop` the emulator holds the
+        file (an exclusive lock on ``.<name>.lock`` beside it) and reloads it at start; a
+        second emulator on the same file, in any process, fails to start. Changes need the
+        emulator started.
 
     Raises
     ------
@@ -88,15 +91,24 @@ class Emulator:
         ------
         RuntimeError
             If the emulator is already running.
+        StateFileInUseError
+            If another emulator, in this process or another, holds the state file.
+        StateFileError
+            If the state file no longer holds an emulator state.
         OSError
             If the port cannot be bound.
         """
         if self._server is not None:
             raise RuntimeError(f"The emulator is already running at {self.endpoint_url}")
+        self._backend.hold_state_file()
         protocol = JsonProtocol(self._backend, self._faults, self._call_log, self._context)
-        server = EmulatorHTTPServer(
-            (self._bind_host, self._requested_port), self._address_family, protocol
-        )
+        try:
+            server = EmulatorHTTPServer(
+                (self._bind_host, self._requested_port), self._address_family, protocol
+            )
+        except BaseException:
+            self._backend.release_state_file()
+            raise
         thread = threading.Thread(
             target=server.serve_until_stopped,
             name=f"lookout-equipment-emulator-{server.server_address[1]}",
@@ -108,7 +120,10 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving, close open connections and release the port; idempotent."""
+        """Stop serving, close open connections, release the port and the state file.
+
+        Idempotent.
+        """
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
@@ -117,6 +132,7 @@ class Emulator:
         thread.join()
         server.close_connections()
         server.server_close()
+        self._backend.release_state_file()
         self._server, self._thread = None, None
         logger.info("Lookout for Equipment emulator at %s stopped", endpoint_url)
 
@@ -214,6 +230,8 @@ class Emulator:
             If a name breaks the service model's constraints.
         ConflictException
             If the model already exists.
+        RuntimeError
+            If the emulator has a state file and is not running.
         """
         return self._backend.create_model(
             model_name,

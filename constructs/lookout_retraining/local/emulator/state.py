@@ -1,19 +1,22 @@
 """The emulator's state: models, retraining schedulers and remembered client tokens.
 
 The state is plain data, written to and read from a JSON document so that separate processes
-(the local deployer runs once per command) can share one emulated account. Times are stored as
-integer epoch milliseconds, so that a CreatedAt read back from a file is the very same value.
+(the local deployer runs once per command) can share one emulated account, one after another:
+a running emulator holds its state file, so that a second one cannot load it, change it and
+overwrite the first one's changes. Times are stored as integer epoch milliseconds, so that a
+CreatedAt read back from a file is the very same value.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +120,15 @@ class StateFileError(ValueError):
     """A state file exists but cannot be read as the emulator's state."""
 
 
+class StateFileInUseError(StateFileError):
+    """Another emulator, in this process or another, holds the state file."""
+
+
 class StateFile:
     """A JSON file holding the emulator's state between processes.
+
+    An emulator holds the file (:meth:`hold`) while it serves: an exclusive lock on a sibling
+    file, ``.<name>.lock``, since each save replaces the state file itself.
 
     Parameters
     ----------
@@ -129,6 +139,56 @@ class StateFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock_file: IO[str] | None = None
+
+    @property
+    def lock_path(self) -> Path:
+        """Return the sibling file that is locked while an emulator holds the state file."""
+        return self.path.with_name(f".{self.path.name}.lock")
+
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the state file."""
+        return self._lock_file is not None
+
+    def hold(self) -> None:
+        """Take the state file for this object until :meth:`release`, without waiting.
+
+        Raises
+        ------
+        StateFileInUseError
+            If another emulator holds it, in this process or another.
+        """
+        if self._lock_file is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_file = self.lock_path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            lock_file.seek(0)
+            holder = lock_file.read().strip() or "unknown"
+            lock_file.close()
+            raise StateFileInUseError(
+                f"State file {self.path} is in use by another emulator (process {holder} holds "
+                f"{self.lock_path}): stop that emulator, or use another state file; the command "
+                "line's --emulator-url reaches a running emulator instead"
+            ) from exc
+        lock_file.seek(0)
+        lock_file.truncate()
+        lock_file.write(str(os.getpid()))
+        lock_file.flush()
+        self._lock_file = lock_file
+        logger.debug("Holding the emulator state file %s", self.path)
+
+    def release(self) -> None:
+        """Let another emulator take the state file; idempotent."""
+        lock_file, self._lock_file = self._lock_file, None
+        if lock_file is None:
+            return
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+        lock_file.close()
+        logger.debug("Released the emulator state file %s", self.path)
 
     def load(self) -> EmulatorState:
         """Return the state in the file, or an empty state when the file does not exist.
@@ -159,7 +219,18 @@ class StateFile:
         return state
 
     def save(self, state: EmulatorState) -> None:
-        """Write the state, atomically: a reader sees the old file or the new one, never half."""
+        """Write the state, atomically: a reader sees the old file or the new one, never half.
+
+        Raises
+        ------
+        RuntimeError
+            If this object does not hold the file: another emulator could be writing it.
+        """
+        if self._lock_file is None:
+            raise RuntimeError(
+                f"The emulator does not hold its state file {self.path}: start it before "
+                "changing its state, so that no other emulator's changes are overwritten"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(state.to_document(), indent=2, sort_keys=True)
         descriptor, temporary = tempfile.mkstemp(
