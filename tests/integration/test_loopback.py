@@ -81,11 +81,14 @@ def test_emulator_command_line_listening_socket_is_bound_to_loopback_only():
     assert addresses == {ipaddress.ip_address("127.0.0.1")}
 
 
-def test_response_recorder_listening_socket_is_bound_to_loopback_only():
-    with ResponseRecorder() as recorder:
+@pytest.mark.parametrize(
+    ("host", "bound"), [("127.0.0.1", "127.0.0.1"), ("localhost", "127.0.0.1"), ("::1", "::1")]
+)
+def test_response_recorder_listening_socket_is_bound_to_loopback_only(host, bound):
+    with ResponseRecorder(host=host) as recorder:
         addresses = listening_addresses(port_of(recorder.base_url))
 
-    assert addresses == {ipaddress.ip_address("127.0.0.1")}
+    assert addresses == {ipaddress.ip_address(bound)}
 
 
 def test_local_deployer_response_urls_point_at_its_loopback_only_recorder(tmp_path):

@@ -4,6 +4,9 @@ CloudFormation gives each custom resource request a ``ResponseURL``: a presigned
 which the provider PUTs exactly one JSON response. crhelper sends it over HTTPS and verifies the
 server certificate, so this recorder serves TLS with a certificate it makes on start; a process
 that should trust it points ``SSL_CERT_FILE`` at :attr:`ResponseRecorder.ca_file`.
+
+Each connection's TLS handshake runs in that connection's own thread, with a timeout, so that a
+client that connects and sends nothing holds back no other handler's response.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import socket
 import ssl
 import tempfile
 import threading
@@ -23,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lookout_retraining.local.emulator.service import loopback_address
+
 if TYPE_CHECKING:
     from types import TracebackType
 
@@ -31,7 +37,9 @@ logger = logging.getLogger(__name__)
 # CloudFormation refuses a response body over 4,096 bytes.
 MAX_RESPONSE_BYTES = 4096
 _PATH_PREFIX = "/cloudformation-responses/"
-_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+# How long a client may take over the TLS handshake, then over each read of its request.
+_HANDSHAKE_TIMEOUT_SECONDS = 10.0
+_REQUEST_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,11 @@ class _Slot:
     responses: list[RecordedResponse] = field(default_factory=list)
 
 
-def _make_certificate(directory: Path) -> tuple[Path, Path]:
-    """Write a self-signed certificate for 127.0.0.1 and localhost; return (cert, key) paths."""
+def _make_certificate(directory: Path, bind_host: str) -> tuple[Path, Path]:
+    """Write a self-signed certificate for the loopback names; return (cert, key) paths.
+
+    It names localhost, 127.0.0.1, ::1 and ``bind_host`` (another ``127.x.y.z``, say).
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -68,6 +79,7 @@ def _make_certificate(directory: Path) -> tuple[Path, Path]:
         [x509.NameAttribute(NameOID.COMMON_NAME, "lookout-retraining local responses")]
     )
     now = datetime.datetime.now(datetime.UTC)
+    addresses = {ipaddress.ip_address(text) for text in ("127.0.0.1", "::1", bind_host)}
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -81,8 +93,7 @@ def _make_certificate(directory: Path) -> tuple[Path, Path]:
             x509.SubjectAlternativeName(
                 [
                     x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                    x509.IPAddress(ipaddress.ip_address("::1")),
+                    *(x509.IPAddress(address) for address in sorted(addresses, key=str)),
                 ]
             ),
             critical=False,
@@ -109,7 +120,8 @@ class ResponseRecorder:
     Parameters
     ----------
     host:
-        Loopback address to bind. Default ``"127.0.0.1"``; other addresses are refused.
+        The loopback address to bind: ``127.0.0.1`` (the default), another ``127.x.y.z``,
+        ``::1`` or ``localhost`` (which binds ``127.0.0.1``). Other addresses are refused.
     port:
         Port to bind. Default 0, an ephemeral port.
 
@@ -122,17 +134,19 @@ class ResponseRecorder:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        if host not in _LOOPBACK_HOSTS:
+        try:
+            self._host, self._address_family = loopback_address(host)
+        except ValueError:
             raise ValueError(
-                f"ResponseRecorder host {host!r} is not a loopback address: use 127.0.0.1, ::1 "
-                "or localhost, as the recorder must never be reachable from another machine"
-            )
-        self._host = host
+                f"ResponseRecorder host {host!r} is not a loopback address: use 127.0.0.1 (or "
+                "another 127.x.y.z), ::1 or localhost, as the recorder must never be reachable "
+                "from another machine"
+            ) from None
         self._port = port
         self._slots: dict[str, _Slot] = {}
         self._condition = threading.Condition()
         self._directory: tempfile.TemporaryDirectory[str] | None = None
-        self._server: http.server.ThreadingHTTPServer | None = None
+        self._server: _ResponseServer | None = None
         self._thread: threading.Thread | None = None
         self.ca_file = Path()
 
@@ -154,19 +168,19 @@ class ResponseRecorder:
         if self._server is None:
             raise RuntimeError("the ResponseRecorder is not running: call start() first")
         port = self._server.server_address[1]
-        host = f"[{self._host}]" if ":" in self._host else self._host
+        host = f"[{self._host}]" if self._address_family == socket.AF_INET6 else self._host
         return f"https://{host}:{port}"
 
     def start(self) -> None:
         """Make a certificate, bind the port and serve in a background thread."""
         self._directory = tempfile.TemporaryDirectory(prefix="lookout-responses-")
-        cert_path, key_path = _make_certificate(Path(self._directory.name))
+        cert_path, key_path = _make_certificate(Path(self._directory.name), self._host)
         self.ca_file = cert_path
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_path, key_path)
-        server = http.server.ThreadingHTTPServer((self._host, self._port), _make_handler(self))
-        server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+        server = _ResponseServer(
+            (self._host, self._port), self._address_family, context, _make_handler(self)
+        )
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -282,8 +296,48 @@ def _parse(key: str, raw: bytes) -> RecordedResponse:
     return RecordedResponse(key, raw, received_at, body, problem)
 
 
+class _ResponseServer(http.server.ThreadingHTTPServer):
+    """A threaded HTTPS server that runs each TLS handshake in the connection's own thread.
+
+    Wrapping the listening socket instead would run every handshake inside ``accept()`` on the
+    one serving thread, with no timeout: a client that connected and sent nothing would stop
+    every other connection from being accepted.
+    """
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        address_family: socket.AddressFamily,
+        context: ssl.SSLContext,
+        handler_class: type[http.server.BaseHTTPRequestHandler],
+    ) -> None:
+        self.address_family = address_family
+        self._context = context
+        super().__init__(address, handler_class)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Run the TLS handshake, with a timeout, then serve the request over TLS."""
+        request.settimeout(_HANDSHAKE_TIMEOUT_SECONDS)
+        try:
+            connection = self._context.wrap_socket(request, server_side=True)
+        except OSError as error:
+            # A silent client, or one that does not trust the certificate: only it is refused.
+            logger.debug("TLS handshake with %s failed: %s", client_address, error)
+            return
+        with connection:
+            super().finish_request(connection, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log a failed connection (a client that went away) instead of printing it."""
+        logger.debug("Connection from %s ended with an error", client_address, exc_info=True)
+
+
 def _make_handler(recorder: ResponseRecorder) -> type[http.server.BaseHTTPRequestHandler]:
     class _ResponseHandler(http.server.BaseHTTPRequestHandler):
+        timeout = _REQUEST_TIMEOUT_SECONDS
+
         def do_PUT(self) -> None:
             split = urllib.parse.urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)

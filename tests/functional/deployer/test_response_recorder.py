@@ -152,6 +152,41 @@ def test_recorder_body_of_exactly_4096_bytes_is_accepted(recorder):
     assert recorder.responses_for(url)[0].problem is None
 
 
+def test_recorder_silent_client_does_not_hold_back_other_responses(recorder):
+    url = recorder.new_url(STACK_ID, "Thing", "request-1")
+    split = urllib.parse.urlsplit(url)
+
+    with socket.create_connection((split.hostname, split.port), timeout=5):
+        # Give the server time to accept the silent connection before the real client comes.
+        time.sleep(0.2)
+        started = time.monotonic()
+        status = _put(recorder, url, _body())
+        elapsed = time.monotonic() - started
+
+    assert status == 200
+    assert elapsed < 2
+    assert len(recorder.responses_for(url)) == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "url_host"),
+    [("::1", "::1"), ("127.0.0.2", "127.0.0.2"), ("localhost", "127.0.0.1")],
+    ids=["ipv6", "other-127", "localhost"],
+)
+def test_recorder_other_loopback_host_records_verified_response(host, url_host):
+    if host == "::1" and not socket.has_ipv6:
+        pytest.skip("this Python has no IPv6 support")
+
+    with ResponseRecorder(host=host) as running:
+        url = running.new_url(STACK_ID, "Thing", "request-1")
+        status = _put(running, url, _body())
+        responses = running.responses_for(url)
+
+    assert urllib.parse.urlsplit(url).hostname == url_host
+    assert status == 200
+    assert [response.status for response in responses] == ["SUCCESS"]
+
+
 def test_recorder_refuses_to_bind_other_than_loopback():
     with pytest.raises(ValueError, match="not a loopback address"):
         ResponseRecorder(host="0.0.0.0")  # noqa: S104 - the address under test
