@@ -10,11 +10,15 @@ Subcommands:
 ``deploy`` and ``destroy`` talk to a running emulator (``--emulator-url``) or start one inside
 the command whose state lives in a file (``--emulator-state``, default
 ``<state-dir>/emulator-state.json``), so that one command after another sees the same
-schedulers.
+schedulers. An emulator holds its state file while it runs: a second command on the same file
+fails at once, naming it, rather than overwriting the first one's changes.
 
-Exit status: 0 when every stack reached the status asked for; 1 when a stack failed (or the
-command could not run); 2 for a usage error; 3 when the stacks succeeded but a handler broke
-the custom resource protocol (answered twice, answered late).
+Exit status: 0 when every stack reached the status asked for and no problem was reported; 1
+when a stack failed or the command could not run; 2 for a usage error; 3 when every stack
+reached the status asked for but the deployer reported problems, each on a ``problem:`` line:
+a handler answered one request more than once (a Lambda retry that answered again counts) or
+answered again after the ServiceTimeout, or a cleanup Delete failed, so that a replaced or
+removed resource may still exist. A failed stack exits 1 whatever problems came with it.
 """
 
 from __future__ import annotations
@@ -54,6 +58,15 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_PROTOCOL_PROBLEMS = 3
 EMULATOR_STATE_FILE = "emulator-state.json"
+EXIT_STATUS_HELP = """\
+exit status:
+  0  every stack reached the status asked for and no problem was reported
+  1  a stack failed, or the command could not run
+  2  usage error
+  3  every stack reached the status asked for, but the deployer reported problems (each on a
+     "problem:" line): a handler answered one request more than once (a Lambda retry that
+     answered again counts) or answered again after the ServiceTimeout, or a cleanup Delete
+     failed, so that a replaced or removed resource may still exist"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Deploy synthesized CDK apps on this machine, as CloudFormation and Lambda would, "
             "against a local Amazon Lookout for Equipment emulator."
         ),
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--verbose", action="store_true", help="debug logs on standard error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

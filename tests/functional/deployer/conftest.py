@@ -12,6 +12,8 @@ answer, fail, stay silent, crash, hang, answer twice or answer late, per request
   on which it answers FAILED, returns without answering, raises, sleeps until killed,
   answers twice, answers after ``LateSeconds``, hangs on the first delivery of a RequestId
   only, or answers with a body that is not JSON.
+- ``CrashAfterAnswerOn``, ``HangAfterAnswerOn``: answers, then raises or sleeps until killed.
+- ``LingerOn``: starts a non-daemon thread that sleeps a minute, then answers and returns.
 - ``SleepSeconds``: sleep before answering.
 - ``Data``: an object returned as the response's Data.
 - ``Journal``: a file to which each run appends a JSON line (request type, logical id,
@@ -43,6 +45,7 @@ import http.client
 import json
 import os
 import ssl
+import threading
 import time
 import urllib.parse
 
@@ -116,6 +119,8 @@ def handler(event, context):
     ):
         while True:
             time.sleep(0.05)
+    if request_type in _types(properties, "LingerOn"):
+        threading.Thread(target=time.sleep, args=(60,), name="lingering").start()
     time.sleep(float(properties.get("SleepSeconds", 0)))
     if request_type in _types(properties, "CrashOn"):
         raise RuntimeError("the test handler crashed on purpose")
@@ -132,6 +137,11 @@ def handler(event, context):
          if status == "FAILED" else "")
     if request_type in _types(properties, "TwiceOn"):
         send(event, status, physical_id, data)
+    if request_type in _types(properties, "CrashAfterAnswerOn"):
+        raise RuntimeError("the test handler crashed after answering, on purpose")
+    if request_type in _types(properties, "HangAfterAnswerOn"):
+        while True:
+            time.sleep(0.05)
     _journal(properties, {"request_type": request_type, "logical_id": event["LogicalResourceId"],
                           "request_id": event["RequestId"], "phase": "end", "time": time.time(),
                           "physical_id": physical_id, "pid": os.getpid()})

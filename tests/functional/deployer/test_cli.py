@@ -58,6 +58,20 @@ def test_cli_handler_answering_twice_exits_three(app, journal, tmp_path, capsys)
     assert "problem: Thing (Create): the handler answered 2 times" in capsys.readouterr().out
 
 
+def test_cli_failed_cleanup_delete_exits_three(app, journal, tmp_path, capsys):
+    app.resource("Thing", {"Name": "t", "Journal": str(journal), "FailOn": "Delete"})
+    assert _cli(tmp_path, "deploy", "--app-dir", str(app.write()), "--quiet") == 0
+    app.set_property("Thing", "Name", "u")
+    capsys.readouterr()
+
+    status = _cli(tmp_path, "deploy", "--app-dir", str(app.write()))
+
+    output = capsys.readouterr().out
+    assert status == 3
+    assert f"{app.stack_name}: UPDATE_COMPLETE in" in output
+    assert "problem: Thing: the cleanup Delete of Thing-t failed" in output
+
+
 def test_cli_parameters_apply_to_their_stack_only(app, journal, journal_reader, tmp_path):
     app.parameters = {"Size": {"Type": "String", "Default": "small"}}
     app.resource("Thing", {"Name": "t", "Journal": str(journal), "Size": {"Ref": "Size"}})
@@ -135,3 +149,53 @@ def test_cli_emulator_serves_until_terminated(tmp_path):
     assert model["ModelName"] == "pump-1"
     assert exit_status == 0
     assert state_file.exists()
+
+
+def test_cli_deploy_while_emulator_holds_its_state_file_fails_naming_it(app, journal, tmp_path):
+    state_file = tmp_path / "state" / "emulator-state.json"
+    app.resource("Thing", {"Name": "t", "Journal": str(journal)})
+    serving = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lookout_retraining.local.cli",
+            "emulator",
+            "--state-file",
+            str(state_file),
+            "--create-model",
+            "pump-1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        serving.stdout.readline()
+        deploying = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "lookout_retraining.local.cli",
+                "deploy",
+                "--app-dir",
+                str(app.write()),
+                "--state-dir",
+                str(tmp_path / "state"),
+                "--create-model",
+                "pump-2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        serving.send_signal(signal.SIGTERM)
+        serving.wait(timeout=10)
+    saved = json.loads(state_file.read_text())
+
+    assert deploying.returncode == 1
+    assert f"State file {state_file} is in use by another emulator" in deploying.stderr
+    assert [model["model_name"] for model in saved["models"]] == ["pump-1"]
+    assert not journal.exists()

@@ -6,6 +6,8 @@ import io
 import threading
 import time
 
+import pytest
+
 from lookout_retraining.local.deployer import FailureKind
 
 
@@ -60,6 +62,55 @@ def test_handler_that_crashes_is_retried_as_lambda_retries(app, journal, deploye
     assert create.failure_kind == FailureKind.NO_RESPONSE
     assert "after 3 attempts" in create.reason
     assert "RuntimeError: the test handler crashed on purpose" in create.reason
+
+
+def test_handler_leaving_a_thread_running_ends_when_it_returns(app, journal, deployer_factory):
+    app.function(timeout=4)
+    app.resource("Lingering", {"Name": "l", "Journal": str(journal), "LingerOn": "Create"})
+    deployer = deployer_factory(app.write(), retry_attempts=2)
+
+    started = time.monotonic()
+    result = deployer.deploy()
+    elapsed = time.monotonic() - started
+
+    create = result.deliveries_for("Lingering", "Create")[0]
+    assert result.status == "CREATE_COMPLETE"
+    assert [(attempt.exit_code, attempt.stopped_by) for attempt in create.attempts] == [(0, None)]
+    assert create.attempts[0].duration_seconds < 3
+    assert "Task timed out" not in create.attempts[0].log
+    assert result.problems == []
+    assert elapsed < 4
+
+
+@pytest.mark.parametrize(
+    ("after_answer", "stopped_by", "exit_code"),
+    [("CrashAfterAnswerOn", None, 1), ("HangAfterAnswerOn", "timeout", -9)],
+    ids=["raised", "timed-out"],
+)
+def test_handler_failing_after_answering_is_retried_and_first_answer_counts(
+    app, journal, journal_reader, deployer_factory, after_answer, stopped_by, exit_code
+):
+    app.function(timeout=2)
+    app.resource("Rash", {"Name": "r", "Journal": str(journal), after_answer: "Create"})
+    deployer = deployer_factory(app.write(), retry_attempts=2)
+
+    result = deployer.deploy()
+
+    create = result.deliveries_for("Rash", "Create")[0]
+    assert [attempt.attempt for attempt in create.attempts] == [1, 2, 3]
+    assert [attempt.stopped_by for attempt in create.attempts] == [stopped_by] * 3
+    assert [attempt.exit_code for attempt in create.attempts] == [exit_code] * 3
+    assert [len(attempt.responses) for attempt in create.attempts] == [1, 1, 1]
+    assert create.response is create.responses[0]
+    assert create.succeeded
+    assert result.status == "CREATE_COMPLETE"
+    assert result.problems == [
+        "Rash (Create): the handler answered 3 times to one request across 3 Lambda attempts; "
+        "CloudFormation acts on the first answer only"
+    ]
+    starts = [entry for entry in journal_reader(journal) if entry["phase"] == "start"]
+    assert len({entry["request_id"] for entry in starts}) == 1
+    assert len(starts) == 3
 
 
 def test_handler_answering_twice_is_reported_as_problem(app, journal, deployer_factory):

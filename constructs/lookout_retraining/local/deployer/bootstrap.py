@@ -9,6 +9,8 @@ standard library, the code folder and the runtime folder, in the order the Lambd
 This file imports the standard library only: it runs before anything else is importable.
 
 Exit status: 0 when the handler returned, 1 when it raised, 2 when it could not be imported.
+The process ends as soon as the handler returns or raises, as Lambda ends the invocation then:
+threads the handler left running (daemon or not) are not waited for.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 _LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s"
 _EXIT_HANDLER_ERROR = 1
@@ -103,5 +106,21 @@ def main() -> int:
     return 0
 
 
+def _exit_now(status: int) -> NoReturn:
+    """Flush the log and end the process at once, without waiting for any thread.
+
+    ``sys.exit`` would wait for every non-daemon thread the handler started, so a handler that
+    answered and returned would be recorded as timing out.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            # A closed or broken stream: there is nothing more to write the log to.
+            continue
+    logging.shutdown()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())

@@ -3,7 +3,8 @@
 CloudFormation invokes a custom resource's function asynchronously with an event that holds
 a presigned ``ResponseURL``, then waits, at most ``ServiceTimeout`` seconds, for one JSON
 response on that URL. Lambda retries an asynchronous invocation that fails (the handler
-raised, crashed or timed out) twice. This module plays both parts against a
+raised, crashed or timed out) twice, whether or not it had answered on the ResponseURL: Lambda
+knows nothing of that URL. This module plays both parts against a
 :class:`~lookout_retraining.local.responses.ResponseRecorder`, and reports every way a
 handler can get the protocol wrong: no answer, two answers, a late answer, an invalid body.
 """
@@ -410,6 +411,9 @@ class CustomResourceInvoker:
         cancel:
             When set, the running attempt is killed and no retry follows. Default None.
 
+        An attempt that raised, crashed, timed out or was killed by ``kill_when`` is retried
+        even if it had answered, as Lambda retries it; the first answer decides the outcome.
+
         Returns
         -------
         Delivery
@@ -442,9 +446,11 @@ class CustomResourceInvoker:
             )
             attempts.append(record)
             returned = record.exit_code == 0 and record.stopped_by is None
-            if record.responses or returned or record.stopped_by in ("deadline", "cancelled"):
-                # Lambda retries failed invocations only; CloudFormation acts on an answer.
+            if returned or record.stopped_by in ("deadline", "cancelled"):
                 break
+            # Lambda knows nothing of the ResponseURL: it retries an invocation that raised,
+            # crashed or timed out even when that invocation had answered first. The first
+            # answer stays the outcome; _judge reports every later one.
         return self._judge(event, config, attempts, service_timeout, service_deadline_wall)
 
     def _run_attempt(
@@ -550,9 +556,11 @@ class CustomResourceInvoker:
         delivery = Delivery(event=event.redacted(), status="FAILED", attempts=attempts)
         responses = delivery.responses
         if len(responses) > 1:
+            answering = sum(1 for attempt in attempts if attempt.responses)
+            across = f" across {answering} Lambda attempts" if answering > 1 else ""
             delivery.problems.append(
-                f"the handler answered {len(responses)} times to one request; CloudFormation "
-                "acts on the first answer only"
+                f"the handler answered {len(responses)} times to one request{across}; "
+                "CloudFormation acts on the first answer only"
             )
         late = [r for r in responses[1:] if r.received_at > service_deadline_wall]
         if late:

@@ -90,8 +90,10 @@ class DeploymentResult:
     deliveries:
         Every custom resource request and its outcome, in the order they finished.
     problems:
-        Protocol breaches and cleanup failures that did not fail the stack: a handler that
-        answered twice, a late answer, a cleanup Delete that failed.
+        What went wrong without deciding any request's outcome: a handler that answered one
+        request more than once (a Lambda retry that answered again included) or again after
+        the ServiceTimeout, a cleanup Delete that failed, a rollback Update that answered an
+        unexpected physical id (the last only with a failed stack).
     outputs:
         The stack's resolved outputs after the operation.
     elapsed_seconds:
