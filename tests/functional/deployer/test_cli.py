@@ -17,6 +17,26 @@ def _cli(tmp_path, *arguments):
     return main([*arguments, "--state-dir", str(tmp_path / "state")])
 
 
+def _serve_emulator(state_file, model_name):
+    """Start ``lookout-retraining-local emulator``; it prints its endpoint URL first."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lookout_retraining.local.cli",
+            "emulator",
+            "--state-file",
+            str(state_file),
+            "--create-model",
+            model_name,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
 def test_cli_deploy_status_destroy_round_trip_exits_zero(app, journal, tmp_path, capsys):
     app.resource("Thing", {"Name": "t", "Journal": str(journal)})
     assembly = app.write()
@@ -115,22 +135,7 @@ def test_cli_status_json_holds_the_stack_state(app, journal, tmp_path, capsys):
 
 def test_cli_emulator_serves_until_terminated(tmp_path):
     state_file = tmp_path / "emulator.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lookout_retraining.local.cli",
-            "emulator",
-            "--state-file",
-            str(state_file),
-            "--create-model",
-            "pump-1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = _serve_emulator(state_file, "pump-1")
     try:
         endpoint_url = process.stdout.readline().strip()
         client = boto3.client(
@@ -154,22 +159,7 @@ def test_cli_emulator_serves_until_terminated(tmp_path):
 def test_cli_deploy_while_emulator_holds_its_state_file_fails_naming_it(app, journal, tmp_path):
     state_file = tmp_path / "state" / "emulator-state.json"
     app.resource("Thing", {"Name": "t", "Journal": str(journal)})
-    serving = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lookout_retraining.local.cli",
-            "emulator",
-            "--state-file",
-            str(state_file),
-            "--create-model",
-            "pump-1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    serving = _serve_emulator(state_file, "pump-1")
     try:
         serving.stdout.readline()
         deploying = subprocess.run(
