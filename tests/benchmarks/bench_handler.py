@@ -205,12 +205,19 @@ class ColdStartFigures:
         """Return the median CPU seconds of a variant."""
         return statistics.median(self.cpu[variant])
 
+    def paired_ratios(self, variant: str, cpu: bool = False) -> list[float]:
+        """Return, round by round, the variant's time over the floor's in the same round."""
+        samples = self.cpu if cpu else self.wall
+        return [mine / floor for mine, floor in zip(samples[variant], samples[FLOOR], strict=True)]
+
     def paired_ratio(self, variant: str, cpu: bool = False) -> float:
         """Return the median, over rounds, of the variant's time over the floor's that round."""
-        samples = self.cpu if cpu else self.wall
-        return statistics.median(
-            mine / floor for mine, floor in zip(samples[variant], samples[FLOOR], strict=True)
-        )
+        return statistics.median(self.paired_ratios(variant, cpu=cpu))
+
+    def paired_quartiles(self, variant: str) -> tuple[float, float]:
+        """Return the first and third quartiles of the wall-time paired ratios: their spread."""
+        first, _, third = statistics.quantiles(self.paired_ratios(variant), n=4)
+        return first, third
 
 
 def precompile(code_folder: Path, target: Path) -> Path:

@@ -104,7 +104,7 @@ class Plan:
     counts: tuple[int, ...] = (1, 10, 100, 400)
     synth_runs: int = 5
     synth_runs_at_largest: int = 3
-    cold_start_rounds: int = 11
+    cold_start_rounds: int = 21
     lifecycle_cycles: int = 3
     scale_events: int = 200
     scale_concurrency: int = 10
