@@ -12,8 +12,11 @@ its stacks to the app, registered in ``EXAMPLES``:
     A CDK Pipelines pipeline in a tools account that deploys the same stack of schedulers to a
     staging and a production account, each in its own region. Its synth step installs this
     repository as ``make install`` does and synthesizes this example again. The accounts, regions,
-    repository and connection are context values (``PIPELINE_SETTINGS``), set in cdk.json; synth
-    looks nothing up and needs no AWS account.
+    repository and connection are ``pipeline:*`` context values, from cdk.json's ``context`` or
+    ``-c key=value``; a key not given keeps its placeholder, set in code (``PIPELINE_SETTINGS``),
+    and the committed cdk.json gives none. A real deployment commits its values to cdk.json,
+    where the pipeline's own synth step reads them. Synth looks nothing up and needs no AWS
+    account.
 """
 
 from __future__ import annotations
@@ -193,13 +196,21 @@ PIPELINE_SYNTH_INSTALL_COMMANDS = ("make install",)
 the pinned CDK CLI, exactly as ``make`` does on a developer's machine."""
 
 PIPELINE_SYNTH_COMMANDS = (f"npx cdk synth --quiet -c {EXAMPLE_CONTEXT_KEY}={PIPELINE_EXAMPLE}",)
-"""Synthesize the pipeline example into cdk.out. The ``pipeline:*`` settings come from cdk.json,
-as committed: the pipeline rebuilds itself from the repository, not from a user's command line."""
+"""Synthesize the pipeline example into cdk.out. No ``-c pipeline:*``: the pipeline rebuilds itself
+from the repository, so its settings are the committed cdk.json's, or the placeholders where it
+gives none, and never a user's command line."""
 
 CODEBUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_8_0
 CODEBUILD_RUNTIME_VERSIONS = {"python": "3.12", "nodejs": "22"}
 """The runtimes of every CodeBuild project of the pipeline: the synth step needs Python 3.11 or
 newer for this project and Node.js for jsii and the CDK CLI; the standard:8.0 image has both."""
+
+CDK_ASSETS_VERSION = "3.3.1"
+"""The cdk-assets release with which the Assets stage publishes the stages' assets. CDK Pipelines
+installs ``cdk-assets@latest`` unless told otherwise, so a run could change with no commit. Not a
+4.x release: each bundles the cloud assembly schema it reads, and the newest, 4.7.3, refuses the
+schema 55 asset manifests of aws-cdk-lib 2.275.0 (it reads up to 54). 3.3.1 depends on
+``@aws-cdk/cloud-assembly-schema >=44``, which npm resolves when CodeBuild installs it."""
 
 
 class DeploymentTarget(NamedTuple):
@@ -324,7 +335,8 @@ class SchedulersPipelineStack(cdk.Stack):
     """A CDK pipeline that deploys the stack of schedulers to staging, then to production.
 
     A push to the branch starts it. The synth step installs this repository as ``make install``
-    does and synthesizes this app's pipeline example; no step runs Docker. The artifact buckets
+    does and synthesizes this app's pipeline example; self-mutation and asset publishing install
+    pinned releases of the CDK CLI and cdk-assets; no step runs Docker. The artifact buckets
     are encrypted with KMS keys that the target accounts' deploy roles may use, and production
     waits for a manual approval.
 
@@ -371,6 +383,7 @@ class SchedulersPipelineStack(cdk.Stack):
             docker_enabled_for_self_mutation=False,
             # Self-mutation deploys with the CLI version that synthesized the cloud assembly.
             cli_version=cdk_cli_version(),
+            cdk_assets_cli_version=CDK_ASSETS_VERSION,
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(
                     build_image=CODEBUILD_IMAGE, privileged=False

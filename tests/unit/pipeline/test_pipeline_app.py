@@ -238,6 +238,25 @@ def test_pipeline_self_mutation_uses_the_pinned_cdk_cli(
     ]
 
 
+def test_pipeline_asset_publishing_installs_a_pinned_cdk_assets_release(
+    pipeline_template, resources_of_type, example_app_module
+):
+    pinned = example_app_module.CDK_ASSETS_VERSION
+    projects = codebuild_projects(pipeline_template, resources_of_type)
+    publishing = [project for logical_id, project in projects.items() if "Assets" in logical_id]
+
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned)
+    assert len(publishing) == 1  # one project publishes the Lambda asset to both stages
+    for project in publishing:
+        assert buildspec(project)["phases"]["install"]["commands"] == [
+            f"npm install -g cdk-assets@{pinned}"
+        ]
+    # CDK Pipelines' default for a tool it installs is the newest release, which a run would
+    # pick up with no commit; no project of this pipeline takes it.
+    for logical_id, project in projects.items():
+        assert "@latest" not in project["Source"]["BuildSpec"], logical_id
+
+
 @pytest.mark.parametrize("stage", STAGE_TARGETS)
 def test_pipeline_deploys_stage_with_that_accounts_roles_in_its_region(
     pipeline_template, resources_of_type, stage
