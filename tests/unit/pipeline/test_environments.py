@@ -27,6 +27,7 @@ BOOTSTRAP_QUALIFIER = "hnb659fds"
 # Twelve digits on their own, not a run of digits inside a hash.
 ACCOUNT_ID = re.compile(r"(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])")
 REGION = re.compile(r"\b(?:af|ap|ca|cn|eu|il|me|mx|sa|us)(?:-[a-z]+)+-\d\b")
+# W3005: CDK gives the function and the pipeline a DependsOn on their roles, which GetAtt implies.
 CFN_LINT_CONFIG = ManualArgs(ignore_checks=["W3005"])
 
 
