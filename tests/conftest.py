@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from mypy_boto3_lookoutequipment import LookoutEquipmentClient
 
 sys.path.insert(0, str(Path(__file__).with_name("support")))
-pytest_plugins = ("suite_audit",)
+# pytester: the suite-wide audit's own tests run small sessions with it.
+pytest_plugins = ("suite_audit", "pytester")
 
 TEST_REGION = "us-east-1"
 TEST_ACCESS_KEY_ID = "AKIAEMULATORTESTKEY1"

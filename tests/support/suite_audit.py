@@ -25,14 +25,18 @@ What it checks:
 
 A breach fails the test during which it happened: an autouse fixture checks after each test,
 and pytest reports the failure as an error at that test's teardown (a session-scoped one catches
-anything later). So ``make test`` fails, whichever worker ran the test.
+anything later). So ``make test`` fails, whichever worker ran the test. The audit's own tests
+(``tests/integration/test_suite_audit.py``) plant breaches inside :meth:`SuiteAudit.set_aside`,
+which takes what they recorded out of the suite's audit.
 
-What it cannot do alone: tell whether every granted action is used, or whether each grant is
-scoped to a declared model. Both need the synthesized template, which this audit does not have;
-``tests/integration/test_policy_scope.py`` checks them, on a deployment that takes every
-handler path, and also checks that :data:`POLICY_OPERATIONS` is exactly what the synthesized
-policy grants. Handlers run by another process's emulator (``make demo``, started as a
-subprocess) are outside this process and not seen here.
+The terminal summary names the granted operations that no handler called in the run, without
+failing it: a run of part of the suite legitimately leaves some unused. Whether a deployment
+that takes every handler path uses every granted action, and whether each grant is scoped to a
+declared model, needs the synthesized template, which this audit does not have;
+``tests/integration/test_policy_scope.py`` asserts both, and also that
+:data:`POLICY_OPERATIONS` is exactly what the synthesized policy grants. Handlers run by another
+process's emulator (``make demo``, started as a subprocess) are outside this process and not
+seen here.
 
 Integration tests also add reliability figures (events delivered, faults injected, schedulers)
 through :meth:`SuiteAudit.count`; the terminal summary prints them with the audit's own.
@@ -40,6 +44,7 @@ through :meth:`SuiteAudit.count`; the terminal summary prints them with the audi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -172,6 +177,33 @@ class SuiteAudit:
         with self._lock:
             self.figures[figure] += amount
 
+    @contextlib.contextmanager
+    def set_aside(self) -> Iterator[SuiteAudit]:
+        """Audit as usual within the block, then move what it recorded to the audit yielded.
+
+        For the audit's own tests, which plant breaches on purpose: set aside, the calls, runs,
+        log lines, breaches and figures of the block neither fail the test at its teardown nor
+        count in the session's summary. The yielded audit holds them once the block has ended.
+        Handler keys registered within the block stay registered.
+        """
+        with self._lock:
+            calls, runs, figures = Counter(self.calls), Counter(self.runs), Counter(self.figures)
+            log_lines, breaches = self.log_lines, len(self.breaches)
+        caught = SuiteAudit()
+        try:
+            yield caught
+        finally:
+            with self._lock:
+                caught.calls = self.calls - calls
+                caught.runs = self.runs - runs
+                caught.figures = self.figures - figures
+                caught.log_lines = self.log_lines - log_lines
+                caught.breaches = self.breaches[breaches:]
+                self.calls, self.runs, self.figures = calls, runs, figures
+                self.log_lines = log_lines
+                del self.breaches[breaches:]
+                self.reported = min(self.reported, breaches)
+
     def unreported_breaches(self) -> list[str]:
         """Return the breaches not reported yet, and count them as reported now."""
         with self._lock:
@@ -206,12 +238,20 @@ class SuiteAudit:
         """Return the terminal summary of the audit."""
         with self._lock:
             calls = ", ".join(f"{name} {count}" for name, count in sorted(self.calls.items()))
+            unused = sorted(POLICY_OPERATIONS - set(self.calls))
             lines = [
                 f"handler runs audited: {self.runs['sandboxed']} sandboxed, "
                 f"{self.runs['in-process']} in-process; {self.log_lines} log lines "
                 f"({self.runs['stand-in']} runs of the deployer tests' stand-in handlers not "
                 "audited)",
                 f"handler calls audited: {sum(self.calls.values())} ({calls or 'none'})",
+                # Against the managed policies only: the role's inline Logs policy grants
+                # logs:CreateLogStream and logs:PutLogEvents to the Lambda runtime, which ships
+                # the function's output; the handler never calls CloudWatch Logs, and no emulator
+                # would see it if it did.
+                f"granted operations never called: {', '.join(unused) or 'none'} (not a "
+                "failure: a partial run may leave some unused; test_policy_scope.py asserts "
+                "that a full deployment uses them all)",
                 f"breaches: {len(self.breaches)}",
             ]
             lines += [f"  {breach}" for breach in self.breaches[:20]]
