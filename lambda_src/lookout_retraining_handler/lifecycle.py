@@ -7,8 +7,10 @@ code runs against AWS, the local emulator, or a botocore Stubber.
 Ownership is the rule that every path keeps: the physical id names the scheduler this resource
 owns (:mod:`lookout_retraining_handler.physical_id`), and a scheduler the resource does not own
 is never stopped, changed or deleted, whatever the properties say. A scheduler becomes owned
-when this resource's CreateRetrainingScheduler succeeds (the ClientToken ties a redelivered
-request to what it created), or when an adoption the template opted into has converged.
+when this resource's CreateRetrainingScheduler succeeds and the scheduler then on the model has
+the settings it sent (the ClientToken ties a redelivered request to what it created, but the
+service replays its answer to a reused token even once another scheduler has taken the first
+one's place), or when an adoption the template opted into has converged.
 """
 
 from __future__ import annotations
@@ -267,7 +269,7 @@ class _Lifecycle:
                 reason = self._create_failure_reason(error, in_flight_note)
                 raise _Failure(reason, not_owned) from error
             return self._adopt_on_conflict(properties, error, not_owned)
-        return self._take_created(OwnedScheduler(model_name), properties, not_owned)
+        return self._take_created(OwnedScheduler(model_name), properties, not_owned, in_flight_note)
 
     def _create_scheduler(
         self, properties: SchedulerProperties, in_flight_note: str | None
@@ -294,26 +296,58 @@ class _Lifecycle:
                 not_owned,
                 points_to_logs=properties.client_token is None,
             )
+        return self._adopt_or_leave(
+            existing,
+            OwnedScheduler(model_name),
+            properties,
+            not_owned,
+            _foreign_scheduler_reason(model_name),
+        )
+
+    def _adopt_or_leave(
+        self,
+        existing: Scheduler,
+        new_owned: OwnedScheduler,
+        properties: SchedulerProperties,
+        not_owned: str,
+        refusal: str,
+    ) -> Outcome:
+        """Adopt a scheduler this resource did not create if the template opted in.
+
+        Without the opt-in, fail with ``refusal`` and ``not_owned``, leaving it untouched.
+        """
+        model_name = new_owned.model_name
         if not properties.adopt_existing:
             self._info("A scheduler this stack did not create exists; leaving it", model_name)
-            raise _Failure(_foreign_scheduler_reason(model_name), not_owned, points_to_logs=False)
+            raise _Failure(refusal, not_owned, points_to_logs=False)
         self._info("Adopting the existing scheduler (AdoptExisting is true)", model_name)
         model_arn, status = self._adopt(existing, properties, not_owned)
         # Owned only now: a failed adoption answers not-created, so the rollback Delete leaves
         # the scheduler where it was instead of deleting what someone else made.
-        owned = OwnedScheduler(model_name)
-        self._own(owned)
-        return self._succeeded(owned, model_arn, status)
+        self._own(new_owned)
+        return self._succeeded(new_owned, model_arn, status)
 
-    def _describe_created(self, properties: SchedulerProperties, not_owned: str) -> Scheduler:
-        """Read the scheduler just created, and detect a create that created nothing."""
+    def _read_created(
+        self, properties: SchedulerProperties, not_owned: str, in_flight_note: str | None
+    ) -> Scheduler:
+        """Read the scheduler a successful Create answered for, or fail owning nothing.
+
+        Until it is read, which scheduler the Create answered for is unknown: a failure (or a
+        give-up) now answers ``not_owned``, with ``in_flight_note`` on what may exist.
+        """
         model_name = properties.model_name
-        scheduler = self._api.describe_or_none(model_name)
+        self._progress.leaving_behind(in_flight_note)
+        try:
+            scheduler = self._api.describe_or_none(model_name)
+        except (ServiceCallError, DeadlineExceeded) as error:
+            note = "" if in_flight_note is None else f"; {in_flight_note}"
+            raise _Failure(f"{_reason_of(error)}{note}", not_owned) from error
+        finally:
+            self._progress.leaving_behind(None)
         if scheduler is not None:
             return scheduler
         # Create succeeded yet nothing exists: the service replayed the answer of an earlier
         # create with the same ClientToken, whose scheduler was deleted since.
-        self._progress.answer_with(not_owned)
         raise _Failure(
             f"CreateRetrainingScheduler replayed an earlier answer for ClientToken "
             f"{quote(self._client_token(properties), 40)}, but model {quote(model_name)} has no "
@@ -366,21 +400,20 @@ class _Lifecycle:
         """Create again the owned scheduler that vanished (deleted by hand)."""
         model_name = owned.model_name
         self._info("The scheduler vanished; creating it again", model_name)
+        # The physical id owns this model's scheduler, whatever it is: one that appeared between
+        # the read and the create (refused, or answered by a replay) takes its place, and a
+        # Delete would remove whatever this call leaves behind, so no note is needed.
         try:
-            # The physical id owns this model's scheduler, so a Delete would remove whatever
-            # this call leaves behind: no note needed.
             self._create_scheduler(properties, None)
         except ServiceCallError as error:
             if error.code != CONFLICT:
                 raise _Failure(self._create_failure_reason(error, None)) from error
-            # The model's scheduler is this resource's by its physical id; one that appeared
-            # between the read and the create takes its place.
             existing = self._api.describe_or_none(model_name)
             if existing is None:
                 raise _Failure(self._token_conflict_reason(properties, error)) from error
             model_arn, status = self._converge(existing, properties)
             return self._succeeded(owned, model_arn, status)
-        return self._start_or_stop_created(owned, properties, str(owned))
+        return self._take_created(owned, properties, str(owned), None, owns_model=True)
 
     def _refuse_unchanged_client_token(
         self, owned: OwnedScheduler, properties: SchedulerProperties
@@ -409,7 +442,7 @@ class _Lifecycle:
         if existing is not None:
             return self._move_to_existing(owned, existing, properties)
         previous = self._previous_of(owned)
-        in_flight_note = f"it may have created {_created_by_update(new_model)}: delete it"
+        in_flight_note = _replacement_note(new_model)
         try:
             self._create_scheduler(properties, in_flight_note)
         except ServiceCallError as error:
@@ -419,7 +452,9 @@ class _Lifecycle:
             if appeared is None:
                 raise _Failure(self._token_conflict_reason(properties, error)) from error
             return self._move_to_existing(owned, appeared, properties)
-        return self._take_created(OwnedScheduler(new_model, previous), properties, str(owned))
+        return self._take_created(
+            OwnedScheduler(new_model, previous), properties, str(owned), in_flight_note
+        )
 
     def _move_to_existing(
         self, owned: OwnedScheduler, existing: Scheduler, properties: SchedulerProperties
@@ -442,7 +477,9 @@ class _Lifecycle:
         if self._created_by_this_request(properties):
             self._info("An earlier delivery of this request created the scheduler", new_model)
             new_owned = OwnedScheduler(new_model, self._previous_of(owned))
-            return self._take_created(new_owned, properties, str(owned))
+            return self._take_created(
+                new_owned, properties, str(owned), _replacement_note(new_model)
+            )
         if not properties.adopt_existing:
             self._info("A scheduler this stack did not create exists; leaving it", new_model)
             raise _Failure(_foreign_scheduler_reason(new_model), points_to_logs=False)
@@ -461,9 +498,8 @@ class _Lifecycle:
         with the request's ClientToken tells: the service replays its answer to a token it has
         seen with the same parameters, and refuses (ConflictException) otherwise.
         """
-        note = f"it may have created {_created_by_update(properties.model_name)}: delete it"
         try:
-            self._create_scheduler(properties, note)
+            self._create_scheduler(properties, _replacement_note(properties.model_name))
         except ServiceCallError as error:
             if error.code != CONFLICT:
                 raise
@@ -471,39 +507,59 @@ class _Lifecycle:
         return True
 
     def _take_created(
-        self, new_owned: OwnedScheduler, properties: SchedulerProperties, not_owned: str
+        self,
+        new_owned: OwnedScheduler,
+        properties: SchedulerProperties,
+        not_owned: str,
+        in_flight_note: str | None,
+        *,
+        owns_model: bool = False,
     ) -> Outcome:
-        """Converge the scheduler this request created and answer that the resource owns it.
+        """Converge the scheduler a successful Create answered for, and answer that it is owned.
 
-        A Create owns it at once: if a later step fails, the FAILED answer carries the owned id
-        and CloudFormation's rollback Delete removes it. CloudFormation ignores the physical id
-        of a failed Update, so nothing would ever delete it: an Update removes it before
-        answering.
+        Success does not prove that this request created the scheduler now on the model: the
+        service replays its first answer to a ClientToken it has seen with the same parameters,
+        even when the scheduler it created then is gone and another is there now (made by hand
+        since, or a retained one changed since). Settings that differ from the ones just sent
+        tell such a scheduler apart: it is adopted with the opt-in, and otherwise left untouched
+        by a FAILED answer with ``not_owned``. One whose declared settings all match cannot be
+        told from a scheduler this request created. ``owns_model`` is for a scheduler created
+        again under a physical id that already owns the model's scheduler, whatever it is.
+
+        A Create owns its scheduler at once: if a later step fails, the FAILED answer carries
+        the owned id and CloudFormation's rollback Delete removes it. CloudFormation ignores the
+        physical id of a failed Update, so nothing would ever delete it: an Update removes it
+        before answering.
         """
-        model_name = new_owned.model_name
-        if self._request.request_type == "Create":
+        scheduler = self._read_created(properties, not_owned, in_flight_note)
+        if not owns_model and settings_changes(scheduler, properties):
+            self._info(
+                "CreateRetrainingScheduler replayed an earlier answer: the scheduler's settings "
+                "differ from the declared ones",
+                new_owned.model_name,
+            )
+            return self._adopt_or_leave(
+                scheduler,
+                new_owned,
+                properties,
+                not_owned,
+                self._stale_replay_reason(scheduler, properties),
+            )
+        if owns_model or self._request.request_type == "Create":
             self._own(new_owned)
-            return self._start_or_stop_created(new_owned, properties, not_owned)
+            model_arn, status = self._converge(scheduler, properties)
+            return self._succeeded(new_owned, model_arn, status)
+        model_name = new_owned.model_name
         left_behind = _created_by_update(model_name)
         self._progress.leaving_behind(f"{left_behind} may remain: delete it")
         try:
-            outcome = self._start_or_stop_created(new_owned, properties, not_owned)
+            model_arn, status = self._converge(scheduler, properties)
         except (ServiceCallError, DeadlineExceeded, _Failure) as error:
             cleanup = self._remove_created(model_name, left_behind)
             raise _Failure(f"{_reason_of(error)}{cleanup}") from error
         self._progress.leaving_behind(None)
         self._own(new_owned)
-        return outcome
-
-    def _start_or_stop_created(
-        self, new_owned: OwnedScheduler, properties: SchedulerProperties, not_owned: str
-    ) -> Outcome:
-        """Bring a scheduler created with the declared settings to the declared running state."""
-        scheduler = self._describe_created(properties, not_owned)
-        status = self._converge_running_state(
-            new_owned.model_name, properties.desired_state, scheduler.status
-        )
-        return self._succeeded(new_owned, scheduler.model_arn, status)
+        return self._succeeded(new_owned, model_arn, status)
 
     def _adopt(
         self, existing: Scheduler, properties: SchedulerProperties, not_owned: str | None
@@ -622,6 +678,11 @@ class _Lifecycle:
     def _converge(self, scheduler: Scheduler, properties: SchedulerProperties) -> tuple[str, str]:
         """Apply the declared settings and running state; return (model ARN, status)."""
         changes = settings_changes(scheduler, properties)
+        if changes and properties.desired_state == STOPPED and scheduler.status != STOPPED:
+            # It is to be stopped anyway: stopping first spares the update that a service
+            # refusing to update a running scheduler would refuse, and a restart after it.
+            stopped = self._converge_running_state(scheduler.model_name, STOPPED, scheduler.status)
+            scheduler = replace(scheduler, status=stopped)
         status = self._apply_changes(scheduler, changes)
         status = self._converge_running_state(
             scheduler.model_name, properties.desired_state, status
@@ -657,12 +718,19 @@ class _Lifecycle:
         try:
             self._api.update(model_name, changes)
         except (ServiceCallError, DeadlineExceeded) as error:
-            if was_started:
-                self._restart_after_failed_update(model_name, error)
-            raise
+            left_stopped = (
+                self._restart_after_failed_update(model_name, error) if was_started else ""
+            )
+            if not left_stopped:
+                raise
+            raise _Failure(f"{_reason_of(error)}{left_stopped}") from error
         return STOPPED
 
-    def _restart_after_failed_update(self, model_name: str, error: Exception) -> None:
+    def _restart_after_failed_update(self, model_name: str, error: Exception) -> str:
+        """Start the scheduler stopped for an update that failed; return a clause for the reason.
+
+        The clause starts with "; ", and is empty when the scheduler was started again.
+        """
         self._info("Update failed after stopping; restarting the scheduler", model_name)
         try:
             with self._deadline.cleanup():
@@ -674,6 +742,9 @@ class _Lifecycle:
                 restart_error,
                 extra=self._progress.log_fields(model=model_name, outcome="FAILED"),
             )
+            # The update's error leads the reason; the restart's is in the log.
+            return "; starting the scheduler again failed, so it was left STOPPED: start it"
+        return ""
 
     def _converge_running_state(self, model_name: str, desired_state: str, status: str) -> str:
         """Start or stop the scheduler to the declared state; return the status afterwards."""
@@ -801,6 +872,15 @@ class _Lifecycle:
             "token was already used with other parameters. Set a new ClientToken, or remove it"
         )
 
+    def _stale_replay_reason(self, scheduler: Scheduler, properties: SchedulerProperties) -> str:
+        differing = ", ".join(sorted(settings_changes(scheduler, properties)))
+        return (
+            f"ClientToken {quote(self._client_token(properties), 40)} replayed an earlier "
+            f"request: the scheduler on model {quote(properties.model_name)} differs in "
+            f"{differing}, so this stack did not create it and left it untouched. Set a new "
+            "ClientToken, or AdoptExisting to true"
+        )
+
     def _succeeded(self, owned: OwnedScheduler, model_arn: str, status: str) -> Outcome:
         return Outcome(
             SUCCESS,
@@ -835,6 +915,11 @@ def _settings_of(scheduler: Scheduler) -> dict[str, Any]:
 
 def _created_by_update(model_name: str) -> str:
     return f"the scheduler this update created on model {quote(model_name)}"
+
+
+def _replacement_note(model_name: str) -> str:
+    """Say what an Update's CreateRetrainingScheduler may have left if it got no answer."""
+    return f"it may have created {_created_by_update(model_name)}: delete it"
 
 
 def _reason_of(error: Exception) -> str:

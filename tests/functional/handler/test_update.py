@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from handler_harness import SINGLE_ATTEMPT
 
+from lookout_retraining.local.emulator import MUTATING_OPERATIONS
+
 
 def describe(lookout_client, model_name):
     return lookout_client.describe_retraining_scheduler(ModelName=model_name)
@@ -83,6 +85,29 @@ def test_update_pause_and_resume_through_desired_state(
     assert paused.response["Data"]["Status"] == "STOPPED"
     assert status_while_paused == "STOPPED"
     assert describe(lookout_client, "pump-1")["Status"] in ("PENDING", "RUNNING")
+
+
+@pytest.mark.parametrize("update_requires_stopped", [False, True])
+def test_update_declared_stopped_with_changes_stops_first_without_refused_call(
+    cloudformation, emulator, lookout_client, models, properties, update_requires_stopped
+):
+    emulator.settings.update_requires_stopped = update_requires_stopped
+    emulator.settings.stopping_seconds = 0.1
+    created = cloudformation.create(properties)
+    emulator.clear_calls()
+    paused = {**properties, "DesiredState": "STOPPED", "LookbackWindow": "P540D"}
+
+    updated = cloudformation.update(created.physical_id, paused, properties)
+
+    assert updated.status == "SUCCESS", updated.reason
+    writes = [
+        (call.operation, call.status)
+        for call in emulator.calls
+        if call.operation in MUTATING_OPERATIONS
+    ]
+    assert writes == [("StopRetrainingScheduler", 200), ("UpdateRetrainingScheduler", 200)]
+    scheduler = describe(lookout_client, "pump-1")
+    assert (scheduler["LookbackWindow"], scheduler["Status"]) == ("P540D", "STOPPED")
 
 
 def test_update_after_scheduler_vanished_creates_it_again(

@@ -118,7 +118,12 @@ def test_create_optional_settings_sent_only_when_declared(service, run, make_req
         # 23:30 at UTC-2 is 01:30 UTC the next day: the UTC day is what the service keeps.
         RetrainingStartDate=datetime.datetime(2026, 3, 2, tzinfo=datetime.UTC),
     )
-    service.describe("pump-1", "PENDING", promote_mode="MANUAL")
+    service.describe(
+        "pump-1",
+        "PENDING",
+        promote_mode="MANUAL",
+        start_date=datetime.datetime(2026, 3, 2, tzinfo=datetime.UTC),
+    )
 
     assert run(request).status == SUCCESS
 
@@ -182,6 +187,82 @@ def test_create_replayed_token_of_deleted_scheduler_fails_not_created(
     assert outcome.status == FAILED
     assert outcome.physical_resource_id == "not-created|request-1"
     assert "was already used" in outcome.reason
+
+
+def test_create_replayed_token_other_settings_fails_not_created_touching_nothing(
+    service, run, make_request, properties, attempted_operations
+):
+    # The token's first Create made a scheduler since deleted; the one on the model now was
+    # made by hand. The service replays the first answer all the same.
+    request = make_request("Create", {**properties, "ClientToken": "used-before"})
+    service.create("pump-1", "used-before", status="PENDING")
+    service.describe("pump-1", "RUNNING", frequency="P90D", lookback="P360D")
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "not-created|request-1"
+    assert outcome.reason.startswith("ClientToken 'used-before' replayed an earlier request")
+    assert "differs in LookbackWindow, RetrainingFrequency" in outcome.reason
+    assert "did not create it and left it untouched" in outcome.reason
+    assert outcome.reason.endswith("Set a new ClientToken, or AdoptExisting to true")
+    assert not outcome.points_to_logs
+    assert attempted_operations == ["CreateRetrainingScheduler", "DescribeRetrainingScheduler"]
+
+
+def test_create_replayed_token_other_settings_with_opt_in_adopts_it(
+    service, run, make_request, properties
+):
+    request = make_request(
+        "Create", {**properties, "ClientToken": "used-before", "AdoptExisting": "true"}
+    )
+    service.create("pump-1", "used-before", status="PENDING")
+    service.describe("pump-1", "STOPPED", frequency="P90D")
+    service.update("pump-1", RetrainingFrequency="P30D")
+    service.start("pump-1", "PENDING")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
+    assert outcome.data["Status"] == "PENDING"
+
+
+def test_create_replayed_token_other_settings_failed_adoption_restores_not_created(
+    service, run, make_request, properties
+):
+    request = make_request(
+        "Create", {**properties, "ClientToken": "used-before", "AdoptExisting": "true"}
+    )
+    service.create("pump-1", "used-before", status="PENDING")
+    service.describe("pump-1", "RUNNING", frequency="P90D")
+    service.error("update_retraining_scheduler", "ValidationException", status=400)
+    service.describe("pump-1", "RUNNING", frequency="P90D")
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "not-created|request-1"
+    assert "previous settings and running state were restored" in outcome.reason
+
+
+def test_create_read_back_failing_answers_not_created_saying_it_may_exist(
+    service, run, make_request, properties
+):
+    # Until the scheduler is read, a replay for another scheduler cannot be ruled out: the
+    # answer owns nothing, and says what may exist.
+    request = make_request("Create", properties)
+    service.create("pump-1", token_of(request), status="PENDING")
+    service.error("describe_retraining_scheduler", "InternalServerException", status=500)
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "not-created|request-1"
+    assert outcome.reason.startswith("DescribeRetrainingScheduler on model 'pump-1' failed")
+    assert outcome.reason.endswith(
+        "it may have created the scheduler: adopt it (AdoptExisting) or delete it"
+    )
 
 
 def test_create_adopt_existing_updates_what_differs_and_owns_it(

@@ -125,12 +125,13 @@ def test_update_refused_while_running_stops_updates_and_restarts(
     assert outcome.data["Status"] == "PENDING"
 
 
-def test_update_refused_while_running_and_declared_stopped_stays_stopped(
+def test_update_declared_stopped_stops_before_updating_without_refused_call(
     service, run, make_request, properties, attempted_operations
 ):
+    # Stopping first spares the Update that a service refusing updates while running refuses.
     service.describe("pump-1", "RUNNING", lookback="P180D")
-    service.conflict("update_retraining_scheduler")
-    service.stop("pump-1", "STOPPED")
+    service.stop("pump-1", "STOPPING")
+    service.describe("pump-1", "STOPPED")
     service.update("pump-1", LookbackWindow="P360D")
 
     outcome = run(
@@ -143,7 +144,12 @@ def test_update_refused_while_running_and_declared_stopped_stays_stopped(
 
     assert outcome.status == SUCCESS
     assert outcome.data["Status"] == "STOPPED"
-    assert "StartRetrainingScheduler" not in attempted_operations
+    assert attempted_operations == [
+        "DescribeRetrainingScheduler",
+        "StopRetrainingScheduler",
+        "DescribeRetrainingScheduler",
+        "UpdateRetrainingScheduler",
+    ]
 
 
 def test_update_fails_after_stopping_restarts_then_fails(service, run, make_request, properties):
@@ -163,6 +169,30 @@ def test_update_fails_after_stopping_restarts_then_fails(service, run, make_requ
     assert outcome.physical_resource_id == "pump-1"
     assert "UpdateRetrainingScheduler on model 'pump-1' failed" in outcome.reason
     assert "ValidationException: bad window" in outcome.reason
+
+
+def test_update_fails_after_stopping_and_restart_fails_says_left_stopped(
+    service, run, make_request, properties
+):
+    service.describe("pump-1", "RUNNING", lookback="P180D")
+    service.conflict("update_retraining_scheduler")
+    service.stop("pump-1", "STOPPED")
+    service.error(
+        "update_retraining_scheduler", "ValidationException", status=400, message="bad window"
+    )
+    service.error("start_retraining_scheduler", "InternalServerException", status=500)
+
+    outcome = run(
+        make_request("Update", {**properties, "LookbackWindow": "P360D"}, physical_id="pump-1")
+    )
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "pump-1"
+    assert outcome.reason.startswith("UpdateRetrainingScheduler on model 'pump-1' failed")
+    assert "ValidationException: bad window" in outcome.reason
+    assert outcome.reason.endswith(
+        "; starting the scheduler again failed, so it was left STOPPED: start it"
+    )
 
 
 def test_update_refused_while_stopped_fails_without_stopping(
@@ -235,6 +265,24 @@ def test_update_scheduler_vanished_creates_it_with_this_request_token(
 
     assert outcome.status == SUCCESS
     assert outcome.physical_resource_id == "pump-1"
+
+
+def test_update_scheduler_vanished_then_replayed_onto_another_is_converged(
+    service, run, make_request, properties
+):
+    # The physical id owns the model's scheduler, whatever it is: one that took the vanished
+    # one's place gets the declared settings, as an in-place update would give it.
+    request = make_request("Update", properties, physical_id="pump-1")
+    service.not_found("describe_retraining_scheduler", "pump-1")
+    service.create("pump-1", token_of(request), status="PENDING")
+    service.describe("pump-1", "RUNNING", frequency="P90D")
+    service.update("pump-1", RetrainingFrequency="P30D")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
+    assert outcome.data["Status"] == "RUNNING"
 
 
 def test_update_scheduler_and_model_vanished_fails_naming_model(
@@ -346,6 +394,31 @@ def test_update_new_model_redelivered_finds_scheduler_its_first_delivery_created
     assert outcome.physical_resource_id == f"pump-2|previous=pump-1@{epoch_millis(created_at)}"
 
 
+def test_update_new_model_replayed_token_other_settings_fails_touching_nothing(
+    service, run, make_request, properties, attempted_operations
+):
+    # Token t2 created a scheduler on pump-2 once; the one there now was made by hand since.
+    old = {**properties, "ClientToken": "t1"}
+    new = {**properties, "ClientToken": "t2", "ModelName": "pump-2"}
+    service.describe("pump-2", "RUNNING", frequency="P90D")
+    service.create("pump-2", "t2")
+    service.describe("pump-1", "RUNNING")
+    service.describe("pump-2", "RUNNING", frequency="P90D")
+
+    outcome = run(make_request("Update", new, physical_id="pump-1", old=old))
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "pump-1"
+    assert outcome.reason.startswith("ClientToken 't2' replayed an earlier")
+    assert "left it untouched" in outcome.reason
+    assert attempted_operations == [
+        "DescribeRetrainingScheduler",
+        "CreateRetrainingScheduler",
+        "DescribeRetrainingScheduler",
+        "DescribeRetrainingScheduler",
+    ]
+
+
 def test_update_new_model_foreign_scheduler_with_opt_in_adopts_it(
     service, run, make_request, properties, created_at
 ):
@@ -412,6 +485,25 @@ def test_update_of_id_owning_nothing_failing_after_create_removes_what_it_create
     assert outcome.physical_resource_id == "not-created|request-0"
     assert "StopRetrainingScheduler on model 'pump-1' failed" in outcome.reason
     assert "created on model 'pump-1' was removed" in outcome.reason
+
+
+def test_update_of_id_owning_nothing_replayed_token_other_settings_removes_nothing(
+    service, run, make_request, properties, attempted_operations
+):
+    # What a failed Update created is removed before answering; a replayed answer for a
+    # scheduler this request did not create must not count as created.
+    request = make_request(
+        "Update", {**properties, "ClientToken": "used-before"}, physical_id="not-created|r-0"
+    )
+    service.create("pump-1", "used-before", status="PENDING")
+    service.describe("pump-1", "RUNNING", lookback="P720D")
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "not-created|r-0"
+    assert "differs in LookbackWindow" in outcome.reason
+    assert attempted_operations == ["CreateRetrainingScheduler", "DescribeRetrainingScheduler"]
 
 
 def test_update_new_model_missing_fails_and_creates_nothing(
