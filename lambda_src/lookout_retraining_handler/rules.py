@@ -277,14 +277,14 @@ def parse_resource_properties(properties: object) -> SchedulerProperties:
             f"ResourceProperties must be an object, got {type(properties).__name__}",
         )
     known = REQUIRED_PROPERTIES + OPTIONAL_PROPERTIES + CLOUDFORMATION_PROPERTIES
-    unknown = sorted(str(name) for name in properties if name not in known)
+    unknown = sorted((name for name in properties if name not in known), key=str)
     if unknown:
+        named = ", ".join(f"{echo(str(name))} (value {echo(properties[name])})" for name in unknown)
         raise PropertyValidationError(
-            unknown[0],
-            properties.get(unknown[0]),
-            f"Unknown propert{'y' if len(unknown) == 1 else 'ies'} "
-            f"{', '.join(echo(name) for name in unknown)}: the allowed properties are "
-            f"{', '.join(REQUIRED_PROPERTIES + OPTIONAL_PROPERTIES)}",
+            str(unknown[0]),
+            properties[unknown[0]],
+            f"Unknown propert{'y' if len(unknown) == 1 else 'ies'} {named}: the allowed "
+            f"properties are {', '.join(REQUIRED_PROPERTIES + OPTIONAL_PROPERTIES)}",
         )
     for name in REQUIRED_PROPERTIES:
         if name not in properties:

@@ -125,11 +125,32 @@ def test_parse_resource_properties_cloudformation_keys_are_not_unknown() -> None
     assert properties == rules.SchedulerProperties("pump-1", "P1M", "P180D")
 
 
-def test_parse_resource_properties_unknown_key_is_named_with_allowed_list() -> None:
+def test_parse_resource_properties_unknown_key_is_named_with_value_and_allowed_list() -> None:
     with pytest.raises(rules.PropertyValidationError) as raised:
         rules.parse_resource_properties(
             {"ModelName": "m", "RetrainingFrequency": "P1M", "LookbackWindow": "P180D", "Nme": 1}
         )
 
     assert raised.value.property_name == "Nme"
+    assert raised.value.value == 1
+    assert "Unknown property 'Nme' (value 1)" in str(raised.value)
     assert "the allowed properties are ModelName" in str(raised.value)
+
+
+def test_parse_resource_properties_unknown_keys_each_echo_a_bounded_value() -> None:
+    with pytest.raises(rules.PropertyValidationError) as raised:
+        rules.parse_resource_properties(
+            {
+                "ModelName": "m",
+                "RetrainingFrequency": "P1M",
+                "LookbackWindow": "P180D",
+                "Zone": "x" * 500,
+                "Apple": ["P30D"],
+            }
+        )
+
+    message = str(raised.value)
+    assert raised.value.property_name == "Apple"
+    assert message.startswith("Unknown properties 'Apple' (value ['P30D']), 'Zone' (value 'xxx")
+    assert "(502 characters))" in message
+    assert len(message) < 400

@@ -18,8 +18,38 @@ RULES = [
         "RetrainingFrequency", MISSING, "RetrainingFrequency is required", id="frequency-missing"
     ),
     pytest.param("LookbackWindow", MISSING, "LookbackWindow is required", id="lookback-missing"),
-    pytest.param("Schedule", "weekly", "Unknown property 'Schedule'", id="unknown-property"),
+    pytest.param(
+        "Schedule", "weekly", "Unknown property 'Schedule' (value 'weekly')", id="unknown-property"
+    ),
     pytest.param("ModelName", 42, "ModelName must be a string, got int 42", id="wrong-type"),
+    pytest.param(
+        "RetrainingFrequency",
+        ["P30D"],
+        "RetrainingFrequency must be a string, got list ['P30D']",
+        id="frequency-wrong-type",
+    ),
+    pytest.param(
+        "LookbackWindow", 180, "LookbackWindow must be a string, got int 180", id="lookback-type"
+    ),
+    pytest.param(
+        "PromoteMode", True, "PromoteMode must be a string, got bool True", id="promote-mode-type"
+    ),
+    pytest.param(
+        "RetrainingStartDate",
+        5,
+        "RetrainingStartDate must be a string, got int 5",
+        id="start-date-wrong-type",
+    ),
+    pytest.param(
+        "ClientToken", 7, "ClientToken must be a string, got int 7", id="token-wrong-type"
+    ),
+    pytest.param(
+        "DesiredState",
+        False,
+        "DesiredState must be a string, got bool False",
+        id="desired-state-wrong-type",
+    ),
+    pytest.param("AdoptExisting", 1, "AdoptExisting 1 is not a flag", id="adopt-flag-wrong-type"),
     pytest.param("ModelName", "pump 1", "ModelName 'pump 1' is not a valid", id="name-pattern"),
     pytest.param("ModelName", "p" * 201, "ModelName 'ppp", id="name-too-long"),
     pytest.param(
@@ -38,6 +68,7 @@ RULES = [
         "RetrainingStartDate '2026-06-01T08:00:00'",
         id="start-date-without-offset",
     ),
+    pytest.param("ClientToken", "", "ClientToken '' must hold 1 to 256", id="token-empty"),
     pytest.param("ClientToken", "t" * 257, "it holds 257 characters", id="token-too-long"),
     pytest.param("ClientToken", "t\u00f6ken", "some of them not ASCII", id="token-not-ascii"),
     pytest.param("DesiredState", "PAUSED", "DesiredState 'PAUSED' is not", id="desired-state"),
