@@ -45,6 +45,9 @@ FAKE_ACCESS_KEY_ID = "AKIAHANDLERFUNCTEST1"
 FAKE_SECRET_ACCESS_KEY = "handler-functional-secret-Zx9Qw8Er7Ty6Ui5Op4"
 FAKE_SESSION_TOKEN = "handler-functional-session-token-FwoGZXIvYXdzEJr"
 LAMBDA_TIMEOUT_SECONDS = 30.0
+# The construct's Lambda timeout (provider.LAMBDA_TIMEOUT), for tests whose outcome depends on
+# the remaining time: crhelper's sleep on Delete happens only with more than 15 s to spare.
+CONSTRUCT_LAMBDA_TIMEOUT_SECONDS = 300.0
 # For a handler client (``build_client(SINGLE_ATTEMPT)``) that meets a failure for good without
 # sitting through botocore's backoff over ten 500 answers.
 SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})

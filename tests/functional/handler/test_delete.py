@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from handler_harness import CONSTRUCT_LAMBDA_TIMEOUT_SECONDS
 
 
 @pytest.mark.parametrize("create_starts_scheduler", [True, False])
@@ -38,6 +41,34 @@ def test_delete_finishes_soon_after_service_reaches_stopped(
     calls = {call.operation: call for call in emulator.calls}
     stopped_at = calls["StopRetrainingScheduler"].finished_at + 0.2
     assert calls["DeleteRetrainingScheduler"].started_at - stopped_at < 2.0
+
+
+def test_delete_with_the_construct_lambda_timeout_answers_without_crhelper_sleep(
+    cloudformation, emulator, models, properties
+):
+    # crhelper sleeps sleep_on_delete seconds (120 by default) before answering a Delete, if
+    # the remaining time less 15 s exceeds it: only a Lambda timeout as long as the
+    # construct's leaves room for that sleep, so only such a test shows it is off.
+    emulator.settings.stopping_seconds = 0.1
+    created = cloudformation.create(properties)
+    started = time.monotonic()
+
+    deleted = cloudformation.delete(
+        created.physical_id, properties, timeout_seconds=CONSTRUCT_LAMBDA_TIMEOUT_SECONDS
+    )
+    elapsed = time.monotonic() - started
+
+    assert deleted.status == "SUCCESS"
+    # A Delete takes about a second here; the sleep would take 120 s.
+    assert elapsed < 30.0
+
+
+@pytest.mark.synth
+def test_construct_lambda_timeout_is_the_one_deletes_are_tested_with():
+    # Imported here: aws_cdk starts jsii, which no other handler test needs.
+    from lookout_retraining.provider import LAMBDA_TIMEOUT
+
+    assert LAMBDA_TIMEOUT.to_seconds() == CONSTRUCT_LAMBDA_TIMEOUT_SECONDS
 
 
 def test_delete_repeated_succeeds_without_mutating_call(
