@@ -1,11 +1,13 @@
 """Fixtures for the emulator's functional tests.
 
-Ready models, schedulers held in a chosen status, raw HTTP calls and error assertions.
+An emulator on a clock that moves only when a test moves it, ready models, schedulers held in a
+chosen status, raw HTTP calls and error assertions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import http.client
 import json
 import urllib.parse
@@ -14,15 +16,54 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from lookout_retraining.local.emulator import Emulator, EmulatorSettings
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 MODEL_NAME = "pump-1"
+# A moment with milliseconds, so that a test sees the service's timestamps keep them.
+CLOCK_START = datetime.datetime(2030, 6, 1, 12, 0, 0, 250_000, tzinfo=datetime.UTC)
 TARGET_PREFIX = "AWSLookoutEquipmentFrontendService."
 SIGV4_AUTHORIZATION = (
     "AWS4-HMAC-SHA256 Credential=AKIARAWHTTPTESTKEY1/20260101/us-east-1/lookoutequipment/"
     "aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=0123456789abcdef"
 )
+
+
+class ManualClock:
+    """A wall clock in epoch seconds that moves only when :meth:`advance` is called.
+
+    ``start`` is the moment it was set to; ``now`` the epoch seconds it shows.
+    """
+
+    def __init__(self, start: datetime.datetime) -> None:
+        self.start = start
+        self.now = start.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward."""
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The emulator's clock, at ``CLOCK_START`` (2030-06-01T12:00:00.250Z) until advanced."""
+    return ManualClock(CLOCK_START)
+
+
+@pytest.fixture
+def emulator(clock: ManualClock) -> Iterator[Emulator]:
+    """A running emulator with default settings and empty state, on ``clock``.
+
+    Status delays, timestamps and the rate limit follow ``clock``, so no test here depends on
+    how fast the machine runs.
+    """
+    with Emulator(EmulatorSettings(), clock=clock) as running:
+        yield running
 
 
 @pytest.fixture
@@ -52,8 +93,9 @@ def create_scheduler(lookout_client) -> Callable[..., dict[str, Any]]:
 def scheduler_in_status(emulator, lookout_client, model_name, create_scheduler):
     """Bring the scheduler of ``model_name`` into a status and keep it there.
 
-    PENDING and STOPPING hold because the fixture sets their delay to a minute; RUNNING and
-    STOPPED are reached with no delay.
+    PENDING and STOPPING hold because the fixture sets their delay to a minute of the
+    emulator's clock, which moves only when the test moves it; RUNNING and STOPPED are reached
+    with no delay.
     """
 
     def bring(status: str) -> str:

@@ -107,14 +107,15 @@ def test_delay_every_call_each_response_held(lookout_client, emulator, model_nam
 
 
 def test_delay_count_only_next_calls_held(lookout_client, emulator, model_name):
-    emulator.faults.delay("DescribeModel", seconds=0.08, count=1)
+    emulator.faults.delay("DescribeModel", seconds=0.5, count=1)
 
     for _ in range(2):
         lookout_client.describe_model(ModelName=model_name)
 
     first, second = (call.finished_at - call.started_at for call in emulator.calls)
-    assert first >= 0.08
-    assert second < 0.08
+    assert first >= 0.5
+    # Half the delay: far above an undelayed call's milliseconds, far below a held response.
+    assert second < 0.25
 
 
 def test_delay_zero_removes_delay(lookout_client, emulator, model_name):
@@ -126,21 +127,29 @@ def test_delay_zero_removes_delay(lookout_client, emulator, model_name):
     assert emulator.calls[0].finished_at - emulator.calls[0].started_at < 1.0
 
 
-def test_delayed_response_other_calls_not_blocked(lookout_client, emulator, model_name):
-    emulator.faults.delay("DescribeModel", seconds=0.4, count=1)
-    delayed = threading.Thread(
-        target=lookout_client.describe_model, kwargs={"ModelName": model_name}
-    )
+def test_delayed_response_other_calls_not_blocked(
+    lookout_client, emulator, model_name, create_scheduler
+):
+    emulator.faults.delay("CreateRetrainingScheduler", seconds=2.0, count=1)
+    delayed = threading.Thread(target=create_scheduler)
 
     delayed.start()
-    time.sleep(0.1)
-    lookout_client.list_retraining_schedulers()
+    # The Create takes effect before its response is held back: wait for that, not for a time.
+    deadline = time.monotonic() + 10
+    while not emulator.snapshot()["schedulers"] and time.monotonic() < deadline:
+        time.sleep(0.005)
+    listed = lookout_client.list_retraining_schedulers()
     delayed.join()
 
-    listed, described = emulator.calls
-    assert (listed.operation, described.operation) == ("ListRetrainingSchedulers", "DescribeModel")
-    # The List call arrived while the Describe response was held back, and was answered first.
-    assert described.started_at < listed.started_at < listed.finished_at < described.finished_at
+    assert [item["ModelName"] for item in listed["RetrainingSchedulerSummaries"]] == [model_name]
+    listed_call, created_call = emulator.calls
+    assert (listed_call.operation, created_call.operation) == (
+        "ListRetrainingSchedulers",
+        "CreateRetrainingScheduler",
+    )
+    # The List call arrived while the Create response was held back, and was answered first.
+    assert created_call.started_at < listed_call.started_at
+    assert listed_call.finished_at < created_call.finished_at
 
 
 def test_delayed_create_took_effect_before_client_timed_out(
@@ -182,18 +191,21 @@ def test_rate_limit_excess_calls_throttled_then_lifted(lookout_client, emulator,
     assert lifted == ["served"] * 5
 
 
-def test_rate_limit_shared_across_operations_and_refills(lookout_client, emulator, model_name):
-    # A burst of five calls takes far less than the 0.2 s that refills one call at 5 per second.
+def test_rate_limit_shared_across_operations_and_refills(
+    lookout_client, emulator, clock, model_name
+):
     emulator.faults.rate_limit(calls_per_second=5.0)
     for _ in range(5):
         lookout_client.list_retraining_schedulers()
 
     exhausted = _describe_outcomes(lookout_client, model_name, 1)
-    time.sleep(0.25)
-    refilled = _describe_outcomes(lookout_client, model_name, 1)
+    # A quarter of a second refills one call and a quarter of the next, at 5 per second.
+    clock.advance(0.25)
+    refilled = _describe_outcomes(lookout_client, model_name, 2)
 
-    assert exhausted != ["served"]
-    assert refilled == ["served"]
+    refusal = "429 Rate exceeded: the emulator admits 5 calls per second"
+    assert exhausted == [refusal]
+    assert refilled == ["served", refusal]
 
 
 def test_clear_removes_every_fault(lookout_client, emulator, model_name):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
@@ -46,22 +45,23 @@ def test_second_emulator_same_file_sees_scheduler_unchanged(state_file, client_f
     assert after["ModelArn"] == model_arn
 
 
-def test_second_emulator_status_settles_from_first_emulators_stop(state_file, client_for):
-    settings = EmulatorSettings(stopping_seconds=0.3)
-    with Emulator(settings, state_file=state_file) as first:
+def test_second_emulator_status_settles_from_first_emulators_stop(state_file, client_for, clock):
+    settings = EmulatorSettings(stopping_seconds=60.0)
+    with Emulator(settings, state_file=state_file, clock=clock) as first:
         first.create_model("pump-1")
         client = client_for(first)
         client.create_retraining_scheduler(ModelName="pump-1", **REQUEST)
         client.stop_retraining_scheduler(ModelName="pump-1")
 
-    with Emulator(settings, state_file=state_file) as second:
+    clock.advance(59.9)
+    with Emulator(settings, state_file=state_file, clock=clock) as second:
         client = client_for(second)
-        right_away = client.describe_retraining_scheduler(ModelName="pump-1")["Status"]
-        time.sleep(0.31)
-        later = client.describe_retraining_scheduler(ModelName="pump-1")["Status"]
+        just_before = client.describe_retraining_scheduler(ModelName="pump-1")["Status"]
+        clock.advance(0.2)
+        after = client.describe_retraining_scheduler(ModelName="pump-1")["Status"]
 
-    assert right_away == "STOPPING"
-    assert later == "STOPPED"
+    assert just_before == "STOPPING"
+    assert after == "STOPPED"
 
 
 def test_second_emulator_same_client_token_replays_original(state_file, client_for):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime
-import time
 
 import pytest
 
 UTC = datetime.UTC
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def test_describe_created_scheduler_returns_given_values(
@@ -107,9 +105,11 @@ def test_scheduler_operation_on_model_without_scheduler_not_found(
         call(ModelName=model_name)
 
 
+# Fixed values worked out by hand (a month is 30 days, a year 365), so that the emulator's
+# count of days is checked on its own, not against the handler's rule.
 @pytest.mark.parametrize(
     "retraining_frequency",
-    ["P30D", "P1M", "P3M15D", "P12M5D", "P1Y"],
+    ["P30D", "P1M", "P0Y1M0D", "P3M15D", "P365D", "P12M5D", "P11M35D", "P1Y", "P1Y0M0D"],
 )
 def test_create_frequency_within_30_to_365_days_accepted(
     lookout_client, model_name, create_scheduler, retraining_frequency
@@ -124,10 +124,16 @@ def test_create_frequency_within_30_to_365_days_accepted(
 @pytest.mark.parametrize(
     ("retraining_frequency", "message"),
     [
-        ("P29D", "shorter than the minimum of 30 days"),
-        ("P", "shorter than the minimum of 30 days"),
-        ("P1Y1D", "longer than the maximum of one year"),
-        ("P12M6D", "longer than the maximum of one year"),
+        ("P29D", "shorter than the minimum of 30 days (P30D); it counts 29 days"),
+        ("P", "shorter than the minimum of 30 days (P30D); it counts 0 days"),
+        ("P0M", "shorter than the minimum of 30 days (P30D); it counts 0 days"),
+        ("P0Y0M29D", "shorter than the minimum of 30 days (P30D); it counts 29 days"),
+        ("P366D", "longer than the maximum of one year (365 days, P1Y); it counts 366 days"),
+        ("P1Y1D", "longer than the maximum of one year (365 days, P1Y); it counts 366 days"),
+        ("P12M6D", "longer than the maximum of one year (365 days, P1Y); it counts 366 days"),
+        ("P1Y1M", "longer than the maximum of one year (365 days, P1Y); it counts 395 days"),
+        ("P2Y", "longer than the maximum of one year (365 days, P1Y); it counts 730 days"),
+        ("P99M", "longer than the maximum of one year (365 days, P1Y); it counts 2970 days"),
     ],
 )
 def test_create_frequency_outside_30_to_365_days_validation_error(
@@ -154,49 +160,60 @@ def test_update_frequency_outside_range_validation_error_keeps_value(
 
 
 def test_created_scheduler_pending_becomes_running_after_delay(
-    lookout_client, emulator, model_name, create_scheduler
+    lookout_client, emulator, clock, model_name, create_scheduler
 ):
-    emulator.settings.pending_seconds = 0.1
+    emulator.settings.pending_seconds = 60.0
 
     created = create_scheduler()
-    status_at_once = lookout_client.describe_retraining_scheduler(ModelName=model_name)["Status"]
-    time.sleep(0.11)
-    status_later = lookout_client.describe_retraining_scheduler(ModelName=model_name)["Status"]
+    status_at_once = _status(lookout_client, model_name)
+    clock.advance(59.9)
+    status_just_before = _status(lookout_client, model_name)
+    clock.advance(0.2)
+    status_after = _status(lookout_client, model_name)
 
     assert created["Status"] == "PENDING"
-    assert status_at_once == "PENDING"
-    assert status_later == "RUNNING"
+    assert (status_at_once, status_just_before, status_after) == ("PENDING", "PENDING", "RUNNING")
 
 
 def test_stopped_scheduler_stopping_becomes_stopped_after_delay(
-    lookout_client, emulator, scheduler_in_status
+    lookout_client, emulator, clock, scheduler_in_status
 ):
     model_name = scheduler_in_status("RUNNING")
-    emulator.settings.stopping_seconds = 0.1
+    emulator.settings.stopping_seconds = 60.0
 
     stopped = lookout_client.stop_retraining_scheduler(ModelName=model_name)
-    status_at_once = lookout_client.describe_retraining_scheduler(ModelName=model_name)["Status"]
-    time.sleep(0.11)
-    status_later = lookout_client.describe_retraining_scheduler(ModelName=model_name)["Status"]
+    status_at_once = _status(lookout_client, model_name)
+    clock.advance(59.9)
+    status_just_before = _status(lookout_client, model_name)
+    clock.advance(0.2)
+    status_after = _status(lookout_client, model_name)
 
     assert stopped["Status"] == "STOPPING"
-    assert status_at_once == "STOPPING"
-    assert status_later == "STOPPED"
+    assert (status_at_once, status_just_before, status_after) == (
+        "STOPPING",
+        "STOPPING",
+        "STOPPED",
+    )
 
 
 def test_started_scheduler_pending_becomes_running_after_delay(
-    lookout_client, emulator, scheduler_in_status
+    lookout_client, emulator, clock, scheduler_in_status
 ):
     model_name = scheduler_in_status("STOPPED")
-    emulator.settings.pending_seconds = 0.1
+    emulator.settings.pending_seconds = 60.0
 
     started = lookout_client.start_retraining_scheduler(ModelName=model_name)
-    time.sleep(0.11)
-    status_later = lookout_client.describe_retraining_scheduler(ModelName=model_name)["Status"]
+    status_just_before = _status(lookout_client, model_name)
+    clock.advance(60.1)
+    status_after = _status(lookout_client, model_name)
 
     assert started["Status"] == "PENDING"
     assert started["ModelName"] == model_name
-    assert status_later == "RUNNING"
+    assert (status_just_before, status_after) == ("PENDING", "RUNNING")
+
+
+def _status(lookout_client, model_name):
+    return lookout_client.describe_retraining_scheduler(ModelName=model_name)["Status"]
 
 
 @pytest.mark.parametrize(
@@ -295,7 +312,9 @@ def test_stop_started_scheduler_stopping(lookout_client, emulator, scheduler_in_
     )
 
 
-def test_update_given_members_changed_others_kept(lookout_client, model_name, create_scheduler):
+def test_update_given_members_changed_others_kept(
+    lookout_client, clock, model_name, create_scheduler
+):
     create_scheduler(
         RetrainingFrequency="P30D",
         LookbackWindow="P180D",
@@ -303,7 +322,7 @@ def test_update_given_members_changed_others_kept(lookout_client, model_name, cr
         RetrainingStartDate=datetime.datetime(2031, 1, 1, tzinfo=UTC),
     )
     before = lookout_client.describe_retraining_scheduler(ModelName=model_name)
-    time.sleep(0.002)
+    clock.advance(1.5)
 
     lookout_client.update_retraining_scheduler(ModelName=model_name, LookbackWindow="P720D")
     after = lookout_client.describe_retraining_scheduler(ModelName=model_name)
@@ -314,7 +333,7 @@ def test_update_given_members_changed_others_kept(lookout_client, model_name, cr
     assert after["RetrainingStartDate"] == before["RetrainingStartDate"]
     assert after["Status"] == before["Status"]
     assert after["CreatedAt"] == before["CreatedAt"]
-    assert after["UpdatedAt"] > before["UpdatedAt"]
+    assert after["UpdatedAt"] - before["UpdatedAt"] == datetime.timedelta(seconds=1.5)
 
 
 def test_update_every_member_changed_start_date_truncated(
@@ -338,19 +357,16 @@ def test_update_every_member_changed_start_date_truncated(
 
 
 def test_created_at_millisecond_precision_round_trips_exactly(
-    lookout_client, emulator, model_name, create_scheduler
+    lookout_client, emulator, clock, model_name, create_scheduler
 ):
+    # Half a millisecond past the clock's start, 12:00:00.250: the service keeps milliseconds.
+    clock.advance(0.0005)
     create_scheduler()
 
     first = lookout_client.describe_retraining_scheduler(ModelName=model_name)["CreatedAt"]
+    clock.advance(10.0)
     lookout_client.update_retraining_scheduler(ModelName=model_name, PromoteMode="MANUAL")
     second = lookout_client.describe_retraining_scheduler(ModelName=model_name)["CreatedAt"]
 
-    assert first == second
-    assert first.microsecond % 1000 == 0
-    millis = (first - EPOCH) // datetime.timedelta(milliseconds=1)
-    snapshot_created_at = emulator.snapshot()["schedulers"][0]["CreatedAt"]
-    assert datetime.datetime.fromisoformat(snapshot_created_at) == EPOCH + datetime.timedelta(
-        milliseconds=millis
-    )
-    assert abs(first.timestamp() - time.time()) < 5
+    assert first == second == clock.start
+    assert emulator.snapshot()["schedulers"][0]["CreatedAt"] == "2030-06-01T12:00:00.250Z"

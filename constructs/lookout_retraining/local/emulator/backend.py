@@ -29,6 +29,7 @@ from lookout_retraining.local.emulator.errors import (
     UnknownOperationException,
     ValidationException,
 )
+from lookout_retraining.local.emulator.patterns import compile_java_pattern
 from lookout_retraining.local.emulator.serialization import EPOCH
 from lookout_retraining.local.emulator.service_model import (
     MUTATING_OPERATIONS,
@@ -45,9 +46,10 @@ from lookout_retraining.local.emulator.validation import (
     check_inputs_supported,
     validate_request,
 )
-from lookout_retraining_handler.rules import PropertyValidationError, retraining_frequency_days
 
 if TYPE_CHECKING:
+    import re
+
     from lookout_retraining.local.emulator.settings import EmulatorSettings
     from lookout_retraining.local.emulator.state import StateFile
 
@@ -61,6 +63,11 @@ DEFAULT_PROMOTE_MODE = "MANAGED"
 MODEL_STATUS = "SUCCESS"
 DEFAULT_LIST_PAGE_SIZE = 50
 SECONDS_PER_DAY = 86_400
+# CreateRetrainingScheduler API reference: "at least 30 days ... at most one year"; a month
+# counts as 30 days and a year as 365.
+MIN_RETRAINING_DAYS = 30
+MAX_RETRAINING_DAYS = 365
+DAYS_PER_UNIT = {"Y": 365, "M": 30, "D": 1}
 
 _Handler = Callable[["RequestContext", Mapping[str, Any]], dict[str, Any]]
 
@@ -572,10 +579,47 @@ class LookoutEquipmentBackend:
 
 
 def _check_retraining_frequency(retraining_frequency: str) -> None:
-    try:
-        retraining_frequency_days(retraining_frequency)
-    except PropertyValidationError as error:
-        raise ValidationException(str(error)) from error
+    """Refuse a retraining frequency shorter than 30 days or longer than one year.
+
+    The emulator counts the days itself rather than borrowing the handler's rule, so that a
+    mistake in either one shows up in the handler's tests against the emulator.
+
+    Raises
+    ------
+    ValidationException
+        If the frequency does not match the service model's pattern, or counts fewer than 30
+        or more than 365 days.
+    """
+    pattern = _retraining_frequency_pattern()
+    match = pattern.fullmatch(retraining_frequency)
+    if match is None:
+        raise ValidationException(
+            f"RetrainingFrequency {retraining_frequency!r} is not an ISO 8601 duration in "
+            f"years, months and days: it must match {pattern.pattern}"
+        )
+    # Each group of the model's pattern is a number followed by its unit: "1Y", "3M", "15D".
+    days = sum(int(part[:-1]) * DAYS_PER_UNIT[part[-1]] for part in match.groups() if part)
+    counted = f"it counts {days} days (a month is 30 days, a year 365)"
+    if days < MIN_RETRAINING_DAYS:
+        raise ValidationException(
+            f"RetrainingFrequency {retraining_frequency!r} is shorter than the minimum of "
+            f"{MIN_RETRAINING_DAYS} days (P30D); {counted}"
+        )
+    if days > MAX_RETRAINING_DAYS:
+        raise ValidationException(
+            f"RetrainingFrequency {retraining_frequency!r} is longer than the maximum of one year "
+            f"({MAX_RETRAINING_DAYS} days, P1Y); {counted}"
+        )
+
+
+@functools.cache
+def _retraining_frequency_pattern() -> re.Pattern[str]:
+    """Return the service model's pattern of RetrainingFrequency, compiled."""
+    input_shape = operation_model("CreateRetrainingScheduler").input_shape
+    if input_shape is None:
+        raise RuntimeError("The service model gives CreateRetrainingScheduler no input shape")
+    shape = input_shape.members["RetrainingFrequency"]
+    return compile_java_pattern(shape.metadata["pattern"])
 
 
 def _parameters(request: Mapping[str, Any]) -> dict[str, Any]:

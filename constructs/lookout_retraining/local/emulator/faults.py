@@ -40,7 +40,9 @@ class _TokenBucket:
         self.updated_at = now
 
     def try_take(self, now: float) -> bool:
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated_at) * self.rate)
+        # A wall clock may step back (an NTP correction); that must not take tokens away.
+        elapsed = max(0.0, now - self.updated_at)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
         self.updated_at = now
         if self.tokens < 1.0:
             return False
@@ -60,7 +62,8 @@ class FaultInjector:
     Parameters
     ----------
     clock:
-        Monotonic clock for the rate limit. Default :func:`time.monotonic`.
+        The clock, in seconds, that refills the rate limit. Default :func:`time.monotonic`
+        (:class:`Emulator` passes its own clock).
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:

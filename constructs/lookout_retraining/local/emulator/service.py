@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from lookout_retraining.local.emulator.state import StateFile
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Callable
     from types import TracebackType
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,12 @@ class Emulator:
         file (an exclusive lock on ``.<name>.lock`` beside it) and reloads it at start; a
         second emulator on the same file, in any process, fails to start. Changes need the
         emulator started.
+    clock:
+        The service's clock, in epoch seconds: it stamps ``CreatedAt`` and ``UpdatedAt``,
+        times the PENDING and STOPPING delays and refills the calls-per-second limit. A test
+        passes a clock it moves itself, so that those delays and the limit do not depend on how
+        fast the machine runs. Injected response delays and the timings in :attr:`calls` are
+        real time whatever the clock. Default :func:`time.time`.
 
     Raises
     ------
@@ -72,14 +80,15 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         state_file: str | os.PathLike[str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._bind_host, self._address_family = loopback_address(host)
         self._requested_port = port
         self._settings = settings if settings is not None else EmulatorSettings()
-        self._faults = FaultInjector()
+        self._faults = FaultInjector(clock)
         self._call_log = CallLog()
         self._backend = LookoutEquipmentBackend(
-            self._settings, None if state_file is None else StateFile(Path(state_file))
+            self._settings, None if state_file is None else StateFile(Path(state_file)), clock
         )
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
