@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import boto3
+import pytest
 
 from lookout_retraining.local.cli import main
 
@@ -110,6 +111,28 @@ def test_cli_parameters_apply_to_their_stack_only(app, journal, journal_reader, 
 
     assert status == 0
     assert journal_reader(journal)[0]["properties"]["Size"] == "large"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["deploy", "--max-concurrency", "many"], "argument --max-concurrency: invalid int"),
+        (
+            ["destroy", "--emulator-url", "http://127.0.0.1:8700", "--emulator-state", "s.json"],
+            "argument --emulator-state: not allowed with argument --emulator-url",
+        ),
+        (["status", "--colour"], "unrecognized arguments: --colour"),
+    ],
+)
+def test_cli_usage_error_exits_two_and_says_why(capsys, arguments, message):
+    with pytest.raises(SystemExit) as caught:
+        main(arguments)
+
+    assert caught.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("usage: lookout-retraining-local")
+    assert message in error
 
 
 def test_cli_unknown_stack_exits_one_naming_the_stacks(app, tmp_path, capsys):
