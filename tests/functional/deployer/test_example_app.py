@@ -1,12 +1,13 @@
 """The deployer with the real construct and handler: a synthesized app's whole lifecycle.
 
-The app is synthesized in-process with the RetrainingScheduler construct, so the very asset
+The apps are synthesized in-process with the RetrainingScheduler construct, so the very asset
 CloudFormation would upload runs in the deployer's Lambda-like sandboxes against the emulator.
 """
 
 from __future__ import annotations
 
 import pytest
+from end_to_end import EXAMPLE_STACK, synthesize_example_app
 
 pytestmark = [pytest.mark.synth, pytest.mark.slow]
 
@@ -73,7 +74,6 @@ def test_example_app_create_update_replace_destroy_against_emulator(
         "fan-1": "STOPPED",
     }
     assert after_create["pump-1"]["RetrainingFrequency"] == "P45D"
-    assert created.outputs == {} or all(isinstance(v, str) for v in created.outputs.values())
 
     assert updated.status == "UPDATE_COMPLETE"
     assert [(d.request_type, d.physical_resource_id) for d in updated.deliveries] == [
@@ -95,3 +95,31 @@ def test_example_app_create_update_replace_destroy_against_emulator(
         for invocation in result.invocations:
             assert "X-Amz-Signature" not in invocation.log
             assert not any(secret in invocation.log for secret in secrets)
+
+
+def test_example_app_outputs_each_schedulers_model_arn_and_status(
+    emulator, deployer_factory, tmp_path
+):
+    arns = {
+        model_name: emulator.create_model(model_name)
+        for model_name in ("compressor-line-1", "turbine-7", "pump-station-3")
+    }
+    assembly = synthesize_example_app(tmp_path / "example")
+    deployer = deployer_factory(endpoint_url=emulator.endpoint_url, retry_attempts=2)
+
+    created = deployer.deploy(EXAMPLE_STACK, assembly_dir=assembly)
+
+    assert created.status == "CREATE_COMPLETE", created.status_reason
+    # app.py outputs <Name>ModelArn and <Name>SchedulerStatus for each of its three schedulers;
+    # the turbine scheduler is declared not running.
+    assert created.outputs == {
+        "CompressorModelArn": arns["compressor-line-1"],
+        "CompressorSchedulerStatus": "RUNNING",
+        "TurbineModelArn": arns["turbine-7"],
+        "TurbineSchedulerStatus": "STOPPED",
+        "PumpModelArn": arns["pump-station-3"],
+        "PumpSchedulerStatus": "RUNNING",
+    }
+    state = deployer.stack_state(EXAMPLE_STACK)
+    assert state is not None
+    assert state.outputs == created.outputs

@@ -6,6 +6,22 @@ import pytest
 
 from lookout_retraining.local.deployer import StackStateError, TemplateError
 
+# The fields of a Lambda-backed custom resource request, per request type, as the CloudFormation
+# custom resource request reference lists them; the Lambda event also carries the ServiceToken.
+# The template's ServiceToken and ServiceTimeout arrive inside ResourceProperties.
+CREATE_EVENT_KEYS = {
+    "RequestType",
+    "ServiceToken",
+    "ResponseURL",
+    "StackId",
+    "RequestId",
+    "LogicalResourceId",
+    "ResourceType",
+    "ResourceProperties",
+}
+UPDATE_EVENT_KEYS = CREATE_EVENT_KEYS | {"PhysicalResourceId", "OldResourceProperties"}
+DELETE_EVENT_KEYS = CREATE_EVENT_KEYS | {"PhysicalResourceId"}
+
 
 def _starts(journal_reader, journal, request_type=None):
     return [
@@ -58,16 +74,7 @@ def test_deploy_event_has_cloudformation_shape_and_string_properties(
     result = deployer.deploy()
 
     event = result.deliveries[0].event
-    assert set(event) == {
-        "RequestType",
-        "ServiceToken",
-        "ResponseURL",
-        "StackId",
-        "RequestId",
-        "LogicalResourceId",
-        "ResourceType",
-        "ResourceProperties",
-    }
+    assert set(event) == CREATE_EVENT_KEYS
     assert event["StackId"].startswith(
         f"arn:aws:cloudformation:eu-west-1:111122223333:stack/{app.stack_name}/"
     )
@@ -78,6 +85,42 @@ def test_deploy_event_has_cloudformation_shape_and_string_properties(
     received = _starts(journal_reader, journal)[0]["properties"]
     assert received["Count"] == "5"
     assert received["Flag"] == "true"
+
+
+def test_deploy_update_and_destroy_events_have_cloudformation_shape(app, journal, deployer_factory):
+    app.resource("Thing", {"Name": "a", "Journal": str(journal), "Size": "1"}, service_timeout=120)
+    deployer = deployer_factory(app.write())
+    created = deployer.deploy().deliveries[0].event
+    app.set_property("Thing", "Size", "2")
+
+    updated = deployer.deploy(assembly_dir=app.write()).deliveries[0].event
+    deleted = deployer.destroy(app.stack_name).deliveries[0].event
+
+    assert [event["RequestType"] for event in (created, updated, deleted)] == [
+        "Create",
+        "Update",
+        "Delete",
+    ]
+    assert set(created) == CREATE_EVENT_KEYS
+    assert set(updated) == UPDATE_EVENT_KEYS
+    assert set(deleted) == DELETE_EVENT_KEYS
+    first_properties = {
+        "ServiceToken": created["ServiceToken"],
+        "ServiceTimeout": "120",
+        "Name": "a",
+        "Journal": str(journal),
+        "Size": "1",
+    }
+    assert created["ResourceProperties"] == first_properties
+    assert updated["ResourceProperties"] == first_properties | {"Size": "2"}
+    assert updated["OldResourceProperties"] == first_properties
+    assert deleted["ResourceProperties"] == first_properties | {"Size": "2"}
+    assert updated["PhysicalResourceId"] == deleted["PhysicalResourceId"] == "Thing-a"
+    for event in (updated, deleted):
+        assert event["ServiceToken"] == created["ServiceToken"]
+        assert event["StackId"] == created["StackId"]
+        assert (event["LogicalResourceId"], event["ResourceType"]) == ("Thing", app.resource_type)
+    assert len({event["RequestId"] for event in (created, updated, deleted)}) == 3
 
 
 def test_deploy_failed_create_rolls_back_every_created_resource(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +31,8 @@ def handler(event, context):
              "pytest", "lookout_retraining", "cryptography", "isodate")
     data = {
         "Path": json.dumps(sys.path),
+        "RuntimeDir": os.environ["LAMBDA_RUNTIME_DIR"],
+        "RuntimeEntries": json.dumps(sorted(os.listdir(os.environ["LAMBDA_RUNTIME_DIR"]))),
         "Found": json.dumps({name: importlib.util.find_spec(name) is not None for name in names}),
         "EnvKeys": ",".join(sorted(os.environ)),
         "Region": os.environ.get("AWS_REGION"),
@@ -87,6 +92,44 @@ def test_sandbox_imports_asset_boto3_and_standard_library_only(introspection):
     assert path[0].startswith(str(deployer.store.directory / "assets"))
     assert not any("site-packages" in entry for entry in path)
     assert (data["Isolated"], data["NoSite"]) == (1, 1)
+
+
+def test_sandbox_import_path_is_asset_then_standard_library_then_runtime(introspection):
+    deployer, _, data = introspection
+    # What this interpreter puts on the path with no site-packages and no script folder.
+    standard_library = json.loads(
+        subprocess.run(
+            [sys.executable, "-I", "-S", "-c", "import json, sys; print(json.dumps(sys.path))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+
+    path = json.loads(data["Path"])
+
+    runtime_dir = Path(data["RuntimeDir"])
+    assert path == [data["Cwd"], *standard_library, str(runtime_dir)]
+    assert Path(data["Cwd"]).is_relative_to(deployer.store.directory / "assets")
+    assert runtime_dir.name == "runtime"
+    assert runtime_dir.parent.name.startswith("lookout-lambda-runtime-")
+
+
+def test_sandbox_runtime_folder_holds_boto3_and_its_dependencies_only(introspection):
+    _, _, data = introspection
+
+    entries = json.loads(data["RuntimeEntries"])
+
+    # boto3 and what it needs to run: no dist-info, no bootstrap, nothing from the asset.
+    assert entries == [
+        "boto3",
+        "botocore",
+        "dateutil",
+        "jmespath",
+        "s3transfer",
+        "six.py",
+        "urllib3",
+    ]
 
 
 def test_sandbox_environment_is_lambda_like_without_caller_variables(introspection):

@@ -190,8 +190,10 @@ def runtime_modules(root: str = _RUNTIME_ROOT_DISTRIBUTION) -> dict[str, Path]:
 
 
 class LambdaRuntime:
-    """A folder exposing boto3 and its runtime dependencies only, plus the bootstrap.
+    """A folder exposing boto3 and its runtime dependencies only, and a scratch folder.
 
+    The runtime folder holds one link per top-level module of boto3 and its dependencies
+    (:func:`runtime_modules`); the bootstrap runs from the deployer's package, not from here.
     Use it as a context manager, or call :meth:`start` and :meth:`close`.
     """
 
