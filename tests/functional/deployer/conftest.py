@@ -15,6 +15,9 @@ answer, fail, stay silent, crash, hang, answer twice or answer late, per request
 - ``CrashAfterAnswerOn``, ``HangAfterAnswerOn``: answers, then raises or sleeps until killed.
 - ``LingerOn``: starts a non-daemon thread that sleeps a minute, then answers and returns.
 - ``SleepSeconds``: sleep before answering.
+- ``AwaitStarts``: before answering, wait until the journal holds that many runs of the same
+  request type, so that handlers provably overlap however slow the machine is (one that waits
+  in vain is stopped by the function's timeout).
 - ``Data``: an object returned as the response's Data.
 - ``Journal``: a file to which each run appends a JSON line (request type, logical id,
   physical ids, properties, start and end times, process id).
@@ -69,6 +72,22 @@ def _journal_entries(properties):
         return [json.loads(line) for line in journal if line.strip()]
 
 
+def _started(properties, request_type):
+    path = properties.get("Journal")
+    if not path or not os.path.exists(path):
+        return 0
+    count = 0
+    with open(path, encoding="utf-8") as journal:
+        for line in journal:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                # A line another handler is writing right now.
+                continue
+            count += entry["phase"] == "start" and entry["request_type"] == request_type
+    return count
+
+
 def send(event, status, physical_id, data=None, reason=""):
     put(event, json.dumps({
         "Status": status,
@@ -119,6 +138,8 @@ def handler(event, context):
     ):
         while True:
             time.sleep(0.05)
+    while _started(properties, request_type) < int(properties.get("AwaitStarts", 0)):
+        time.sleep(0.02)
     if request_type in _types(properties, "LingerOn"):
         threading.Thread(target=time.sleep, args=(60,), name="lingering").start()
     time.sleep(float(properties.get("SleepSeconds", 0)))

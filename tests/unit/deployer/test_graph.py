@@ -79,11 +79,11 @@ def test_topological_order_puts_dependencies_first():
     assert order == ["A", "B", "C"]
 
 
-def _recording_action(log, lock, durations=None, failing=()):
+def _recording_action(log, lock, failing=()):
     def action(node):
         with lock:
             log.append(("start", node, time.monotonic()))
-        time.sleep((durations or {}).get(node, 0.01))
+        time.sleep(0.01)
         with lock:
             log.append(("end", node, time.monotonic()))
         return node not in failing
@@ -92,21 +92,26 @@ def _recording_action(log, lock, durations=None, failing=()):
 
 
 def test_run_graph_runs_independent_nodes_concurrently_within_bound():
-    log, lock = [], threading.Lock()
+    lock = threading.Lock()
+    counts = {"running": 0, "most": 0}
+    # Each node waits for a second one to be running: nodes run one at a time break the barrier
+    # (and fail), whatever the machine's speed; more than two at once show in the count.
+    pair = threading.Barrier(2, timeout=30)
 
-    outcome = run_graph(
-        [f"n{i}" for i in range(6)],
-        {},
-        _recording_action(log, lock, {f"n{i}": 0.2 for i in range(6)}),
-        max_concurrency=2,
-    )
+    def action(node):
+        with lock:
+            counts["running"] += 1
+            counts["most"] = max(counts["most"], counts["running"])
+        pair.wait()
+        with lock:
+            counts["running"] -= 1
+        return True
 
-    running = most = 0
-    for kind, _, _ in sorted(log, key=lambda entry: (entry[2], entry[0] == "start")):
-        running += 1 if kind == "start" else -1
-        most = max(most, running)
+    outcome = run_graph([f"n{i}" for i in range(6)], {}, action, max_concurrency=2)
+
     assert sorted(outcome.succeeded) == [f"n{i}" for i in range(6)]
-    assert most == 2
+    assert outcome.failed == []
+    assert counts["most"] == 2
 
 
 def test_run_graph_reverse_runs_dependents_first():
