@@ -12,6 +12,17 @@ after the custom resource that depends on it has deleted its scheduler. An in-pl
 would instead revoke the old model's grant before that Delete runs, and the Delete would fail with
 AccessDenied while the stack still reports UPDATE_COMPLETE.
 
+The models are packed in declaration order, so each policy holds a run of consecutive models. A
+deployment replaces the first grant policy whose models change and every later one whose run
+moves: removing or inserting a scheduler shifts every model after it, and so does a new
+``model_name`` of another length; with names of similar length, every later policy changes.
+Appending schedulers at the end of the declaration order replaces at most the last policy, plus
+the new ones it adds. CloudFormation attaches every replacement before it detaches the policies
+replaced, so during the update the role holds the old policies and the new ones together, and
+IAM attaches at most 10 managed policies to a role: a stack with at most 5 grant policies before
+and after can make any change in one deployment, while with more an early change can exceed the
+quota and fail the update. Synthesis warns of such a stack (``GRANT_POLICIES_WARNING_ID``).
+
 A model name that is a token (a CfnParameter, say) gets its value only at deploy time, so a new
 value changes neither the template nor the logical id. Such names are also listed in the policy's
 description, which IAM cannot change: CloudFormation replaces the policy whenever one of them
@@ -28,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsii
 from aws_cdk import (
+    Annotations,
     ArnFormat,
     Duration,
     IAnyProducer,
@@ -86,8 +98,16 @@ SCHEDULER_ACTIONS = tuple(
 MANAGED_POLICY_MAX_CHARACTERS = 6_144
 MANAGED_POLICIES_PER_ROLE = 10
 MAX_GRANT_POLICIES = MANAGED_POLICIES_PER_ROLE - 1
-"""One attachment stays free: an update attaches a grant policy's replacement before it detaches
-the policy replaced."""
+"""One attachment stays free, so that a stack holding the most grant policies can still deploy a
+change that replaces only its last one (appending a scheduler, say): an update attaches a
+replacement before it detaches the policy replaced. A change earlier in the declaration order
+replaces more policies (see the module's docstring)."""
+GRANT_POLICIES_ANY_CHANGE = MANAGED_POLICIES_PER_ROLE // 2
+"""The most grant policies, before and after a change, with which every change deploys: replacing
+all of them attaches as many again."""
+GRANT_POLICIES_WARNING_ID = "lookout-retraining:grantPoliciesPerRole"
+"""The id of the synth warning on a stack with more than ``GRANT_POLICIES_ANY_CHANGE`` grant
+policies; ``Annotations.of(stack).acknowledge_warning()`` with it silences the warning."""
 MANAGED_POLICY_DESCRIPTION_MAX_CHARACTERS = 1_000
 """AWS::IAM::ManagedPolicy Description: at most 1,000 characters; a change requires replacement."""
 
@@ -299,6 +319,22 @@ class _AcknowledgeModelIdWildcards:
         return []
 
 
+@jsii.implements(IValidation)
+class _WarnOfGrantPolicyReplacements:
+    """Warn when the stack has more grant policies than every update can replace at once.
+
+    It reports no error: construct validation runs once every scheduler is declared, when the
+    number of grant policies is final.
+    """
+
+    def __init__(self, provider: RetrainingSchedulerProvider) -> None:
+        self._provider = provider
+
+    def validate(self) -> list[str]:
+        self._provider.warn_if_updates_can_exceed_policy_quota()
+        return []
+
+
 @jsii.implements(IStringProducer)
 class _DescriptionProducer:
     def __init__(self, policy: _GrantPolicy) -> None:
@@ -355,8 +391,9 @@ class RetrainingSchedulerProvider(Construct):
         super().__init__(scope, id)
         self.log_retention = log_retention
         self._grants: list[_GrantPolicy] = []
-        # The scheduler that declared each literal model name; its path is read only for an
-        # error message, as every read of a construct's path is a round trip to jsii.
+        # The scheduler that declared each model name, literal or token: two schedulers on one
+        # token resolve to one model, and the second Create would fail at deploy time. The path
+        # is read only for an error message, as every read of it is a round trip to jsii.
         self._owners: dict[str, Construct] = {}
         self._arn_limits = _ArnLimits.of(Stack.of(self))
 
@@ -402,6 +439,7 @@ class RetrainingSchedulerProvider(Construct):
                 "AWS_SAM_LOCAL": "true",
             },
         )
+        self.node.add_validation(_WarnOfGrantPolicyReplacements(self))
         _PROVIDERS[Stack.of(self)] = self
         # Read once: every scheduler's ServiceToken is this same ARN.
         self.service_token = self.function.function_arn
@@ -450,8 +488,8 @@ class RetrainingSchedulerProvider(Construct):
         Raises
         ------
         PropertyValidationError
-            If another scheduler in the stack already declares the same literal
-            ``model_name``, or asked for another ``log_retention``.
+            If another scheduler in the stack already declares the same ``model_name`` (the
+            same literal, or the same token), or asked for another ``log_retention``.
         SchedulerCapacityError
             If the stack's grants are full: IAM's quotas allow no more model ARNs on one role.
         """
@@ -496,9 +534,35 @@ class RetrainingSchedulerProvider(Construct):
         self._check(model_name, self.log_retention)
         grant = self._grant_with_room_for(model_name)
         grant.add(model_name)
-        if not is_unresolved(model_name):
-            self._owners[model_name] = owner
+        self._owners[model_name] = owner
         return grant.resource
+
+    def warn_if_updates_can_exceed_policy_quota(self) -> None:
+        """Warn, at synth, when an update of the stack can hold too many policies on the role.
+
+        With more than ``GRANT_POLICIES_ANY_CHANGE`` grant policies, a change early in the
+        declaration order replaces so many that the old and new ones together exceed
+        ``MANAGED_POLICIES_PER_ROLE`` (see the module's docstring).
+        """
+        count = len(self._grants)
+        if count <= GRANT_POLICIES_ANY_CHANGE:
+            return
+        Annotations.of(self).add_warning_v2(
+            GRANT_POLICIES_WARNING_ID,
+            f"The {len(self.model_names)} retraining schedulers of stack "
+            f"{Stack.of(self).node.path!r} use {count} grant policies (managed policies on the "
+            "provider's role), which hold the models in declaration order. A deployment that "
+            "removes or inserts a scheduler, or changes its model_name, replaces that "
+            "scheduler's policy and every later one, and the role holds the old and the new "
+            "policies together until the update completes: for a scheduler declared before the "
+            f"last policies that is more than IAM's {MANAGED_POLICIES_PER_ROLE} managed policies "
+            "per role, and the update fails and rolls back. Adding or removing schedulers at the "
+            "end of the declaration order replaces at most one policy, and running=False pauses "
+            "a scheduler without removing it. To change an earlier scheduler, first move the "
+            "last schedulers to another stack until this one has at most "
+            f"{GRANT_POLICIES_ANY_CHANGE} grant policies, or ask AWS for a higher quota of "
+            "managed policies per role.",
+        )
 
     def _check(self, model_name: str, log_retention: logs.RetentionDays) -> None:
         if log_retention != self.log_retention:
@@ -528,7 +592,7 @@ class RetrainingSchedulerProvider(Construct):
             f"{MAX_GRANT_POLICIES} managed policies of at most {MANAGED_POLICY_MAX_CHARACTERS} "
             f"characters, each listing at most {TOKEN_MODELS_PER_POLICY} model names given as "
             f"tokens in its description (IAM attaches at most {MANAGED_POLICIES_PER_ROLE} to a "
-            "role, and one stays free for replacing a policy during an update), so "
+            "role, and one stays free so that a change to the last policy can deploy), so "
             f"{len(self.model_names)} models with names like these is the most one stack can "
             "grant; declare the other schedulers in another stack",
         )

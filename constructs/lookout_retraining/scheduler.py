@@ -58,8 +58,9 @@ class RetrainingScheduler(Construct):
     model_name:
         The model to retrain: 1 to 200 characters from ``A-Z a-z 0-9 _ -``, or a string token
         (a CfnParameter, another construct's attribute). One scheduler per model: two
-        schedulers on the same literal name in one stack are refused. Changing it replaces the
-        scheduler: a new one is created on the new model, then the old one is deleted.
+        schedulers in one stack on the same literal name, or on the same token, are refused.
+        Changing it replaces the scheduler: a new one is created on the new model, then the old
+        one is deleted.
     retraining_frequency:
         How often to retrain, 30 days to one year, for example
         ``RetrainingFrequency.months(1)``.
@@ -109,8 +110,8 @@ class RetrainingScheduler(Construct):
     ------
     PropertyValidationError
         If a prop breaks a rule; the message names the prop, echoes the value and states what
-        is allowed. Also when another scheduler in the stack uses the same literal
-        ``model_name`` or another ``log_retention``.
+        is allowed. Also when another scheduler in the stack uses the same ``model_name``
+        (literal or token) or another ``log_retention``.
     SchedulerCapacityError
         If IAM's quotas cannot grant the stack's role one more model (the message says how many
         fit); split the schedulers across stacks.

@@ -7,6 +7,7 @@ shared by the assertions that read them.
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
 
 from lookout_retraining import (
     LookbackWindow,
@@ -31,7 +33,7 @@ from lookout_retraining.provider import RetrainingSchedulerProvider
 
 if TYPE_CHECKING:
     import contextlib
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 REALISTIC_PSEUDO_PARAMETERS = {
     "AWS::Partition": "aws",
@@ -166,6 +168,10 @@ class SynthesizedFleet:
     template_path: Path
     estimated_grant_characters: list[int]
     models_per_grant: list[int]
+    grant_logical_ids: list[str]
+    """The grant policies' logical ids, in packing order."""
+    parameter_models: int
+    """How many of the first model names are CfnParameters."""
 
     def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {
@@ -174,15 +180,35 @@ class SynthesizedFleet:
             if resource["Type"] == resource_type
         }
 
+    @property
+    def outdir(self) -> Path:
+        return self.template_path.parent
+
+    def metadata(self) -> dict[str, list[dict[str, Any]]]:
+        """The construct metadata the CLI reads: path -> entries (warnings, acknowledgements)."""
+        metadata: dict[str, list[dict[str, Any]]] = json.loads(
+            (self.outdir / f"Fleet{self.count}.metadata.json").read_text()
+        )
+        return metadata
+
+    def validation_report(self) -> dict[str, Any]:
+        report: dict[str, Any] = json.loads((self.outdir / "validation-report.json").read_text())
+        return report
+
 
 FLEET_SIZES = (1, 10, 100, 400)
 FLEET_PARAMETER_MODELS = {400: 2}
 """The 400-scheduler stack declares its first two model names as CfnParameters."""
 
 
-def synthesize_fleet(app: cdk.App, count: int, parameter_models: int, facts_path: Path) -> None:
-    stack = cdk.Stack(app, f"Fleet{count}")
-    for index in range(count):
+def declare_fleet_schedulers(
+    stack: cdk.Stack, indices: Iterable[int], parameter_models: int
+) -> None:
+    """Declare a scheduler ``Pump<index>`` on model ``pump-<index>`` for each index, in order.
+
+    The models of the indices below ``parameter_models`` are CfnParameters ``Model<index>``.
+    """
+    for index in indices:
         model_name = f"pump-{index:04d}"
         if index < parameter_models:
             model_name = cdk.CfnParameter(stack, f"Model{index}").value_as_string
@@ -193,6 +219,20 @@ def synthesize_fleet(app: cdk.App, count: int, parameter_models: int, facts_path
             retraining_frequency=RetrainingFrequency.days(30),
             lookback_window=LookbackWindow.DAYS_180,
         )
+
+
+def grant_logical_ids(stack: cdk.Stack) -> list[str]:
+    """The logical ids of a stack's grant policies, in packing order."""
+    provider = RetrainingSchedulerProvider.find(stack)
+    assert provider is not None
+    return [str(stack.resolve(policy.logical_id)) for policy in provider.grant_policies]
+
+
+def synthesize_fleet(app: cdk.App, count: int, parameter_models: int, facts_path: Path) -> None:
+    stack = cdk.Stack(app, f"Fleet{count}")
+    declare_fleet_schedulers(stack, range(count), parameter_models)
+    # Synthesis raises on any finding left unacknowledged.
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     app.synth()
     provider = RetrainingSchedulerProvider.find(stack)
     assert provider is not None
@@ -201,6 +241,7 @@ def synthesize_fleet(app: cdk.App, count: int, parameter_models: int, facts_path
         "models_per_grant": [
             len(policy.node.scope.model_names) for policy in provider.grant_policies
         ],
+        "grant_logical_ids": grant_logical_ids(stack),
     }
     facts_path.write_text(json.dumps(facts))
 
@@ -212,18 +253,18 @@ def fleets(
 ) -> dict[int, SynthesizedFleet]:
     """Stacks of 1, 10, 100 and 400 schedulers on models ``pump-0000``..., as the CLI writes them.
 
+    Synthesized with cdk-nag's AwsSolutions checks, which raise on any unacknowledged finding.
     Built by the first worker that needs them; the others read the synthesized files.
     """
     fleets = {}
     for count in FLEET_SIZES:
+        parameter_models = FLEET_PARAMETER_MODELS.get(count, 0)
         with built_once(f"fleet-{count}") as (directory, built):
             outdir = directory / "cdk.out"
             if not built:
                 # Path metadata on, as the CDK CLI writes it: every resource carries its path.
                 app = new_app(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
-                synthesize_fleet(
-                    app, count, FLEET_PARAMETER_MODELS.get(count, 0), directory / "facts.json"
-                )
+                synthesize_fleet(app, count, parameter_models, directory / "facts.json")
         template_path = outdir / f"Fleet{count}.template.json"
         facts = json.loads((directory / "facts.json").read_text())
         fleets[count] = SynthesizedFleet(
@@ -232,8 +273,31 @@ def fleets(
             template_path=template_path,
             estimated_grant_characters=facts["estimated_grant_characters"],
             models_per_grant=facts["models_per_grant"],
+            grant_logical_ids=facts["grant_logical_ids"],
+            parameter_models=parameter_models,
         )
     return fleets
+
+
+@pytest.fixture(scope="session")
+def fleet_variant_grants(
+    new_app: Callable[..., cdk.App],
+) -> Callable[[Iterable[int], int], list[str]]:
+    """Return ``grants(indices, parameter_models)``: a fleet's grant logical ids, unsynthesized.
+
+    Each call declares the fleet's schedulers for ``indices`` in a new stack of one shared app,
+    named as the fleets name theirs, and reads the ids without synthesizing: a grant policy's
+    logical id is its content's hash, which neither the stack's name nor synthesis changes.
+    """
+    app = new_app()
+    stacks = itertools.count()
+
+    def grants(indices: Iterable[int], parameter_models: int) -> list[str]:
+        stack = cdk.Stack(app, f"Variant{next(stacks)}")
+        declare_fleet_schedulers(stack, indices, parameter_models)
+        return grant_logical_ids(stack)
+
+    return grants
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ import aws_cdk as cdk
 
 from lookout_retraining import LookbackWindow, RetrainingFrequency, RetrainingScheduler
 from lookout_retraining.provider import (
+    GRANT_POLICIES_ANY_CHANGE,
+    GRANT_POLICIES_WARNING_ID,
     MANAGED_POLICIES_PER_ROLE,
     MANAGED_POLICY_MAX_CHARACTERS,
     RetrainingSchedulerProvider,
@@ -149,11 +151,45 @@ def test_stack_full_of_longest_model_names_raises_saying_how_many_fit(new_app):
     count, error = add_until_refused(stack, lambda index: f"{index:03d}".ljust(200, "m"))
 
     provider = RetrainingSchedulerProvider.find(stack)
-    # One attachment stays free for a replaced grant policy during an update.
+    # One attachment stays free, so that a change to the last grant policy can still deploy.
     assert len(provider.grant_policies) == MANAGED_POLICIES_PER_ROLE - 1
     assert max(provider.estimated_grant_characters) <= MANAGED_POLICY_MAX_CHARACTERS
     assert error.property_name == "model_name"
     assert f"the {count} schedulers already in stack 'Stack' fill 9 managed policies" in str(error)
-    assert "IAM attaches at most 10 to a role" in str(error)
+    assert "IAM attaches at most 10 to a role, and one stays free so that a change" in str(error)
     assert f"{count} models with names like these is the most one stack can grant" in str(error)
     assert stack.node.try_find_child(f"Scheduler{count}") is None
+
+
+def fill_to_grant_policies(stack, policies, first_index=0):
+    """Declare schedulers on the longest model names until the stack has ``policies`` grants."""
+    index = first_index
+    while True:
+        provider = RetrainingSchedulerProvider.find(stack)
+        if provider is not None and len(provider.grant_policies) == policies:
+            return provider, index
+        add_scheduler(stack, f"Scheduler{index}", f"{index:03d}".ljust(200, "m"))
+        index += 1
+
+
+def grant_policy_warnings(provider):
+    # Construct validation, which synthesis runs once every scheduler is declared.
+    provider.node.validate()
+    return [entry.data for entry in provider.node.metadata if entry.type == "aws:cdk:warning"]
+
+
+def test_stack_of_more_than_five_grant_policies_warns_until_acknowledged(new_app):
+    stack = cdk.Stack(new_app(), "Stack")
+    provider, next_index = fill_to_grant_policies(stack, GRANT_POLICIES_ANY_CHANGE)
+    warnings_at_five = grant_policy_warnings(provider)
+
+    fill_to_grant_policies(stack, GRANT_POLICIES_ANY_CHANGE + 1, next_index)
+    (warning,) = grant_policy_warnings(provider)
+    cdk.Annotations.of(stack).acknowledge_warning(GRANT_POLICIES_WARNING_ID)
+
+    assert warnings_at_five == []
+    assert f"use {GRANT_POLICIES_ANY_CHANGE + 1} grant policies" in warning
+    assert f"more than IAM's {MANAGED_POLICIES_PER_ROLE} managed policies per role" in warning
+    assert warning.endswith(f"[ack: {GRANT_POLICIES_WARNING_ID}]")
+    # Acknowledged on the stack, the warning is gone and comes back at no later validation.
+    assert grant_policy_warnings(provider) == []
