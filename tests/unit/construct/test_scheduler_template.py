@@ -7,6 +7,7 @@ import re
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
@@ -225,10 +226,46 @@ def test_custom_resource_depends_on_policy_granting_its_model(reference, evaluat
 
 
 def test_custom_resource_delete_runs_while_policy_attached_to_role(reference):
-    # The grant policy attaches itself to the role, so while it exists the role has it.
+    # Each custom resource depends on a grant policy that attaches itself to the role, so the
+    # policy, and with it the role's grant, outlives the custom resource's Delete.
     (role_id,) = reference.resources_of_type("AWS::IAM::Role")
-    for policy in reference.resources_of_type("AWS::IAM::ManagedPolicy").values():
-        assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    policies = reference.resources_of_type("AWS::IAM::ManagedPolicy")
+
+    for name in ("defaults", "everything", "dated"):
+        depends_on = scheduler_resource(reference, name)["DependsOn"]
+        (grant_id,) = (logical_id for logical_id in depends_on if logical_id in policies)
+        assert policies[grant_id]["Properties"]["Roles"] == [{"Ref": role_id}]
+
+
+def single_scheduler(new_app, **props):
+    stack = cdk.Stack(new_app(), "Single")
+    scheduler = RetrainingScheduler(
+        stack,
+        "Scheduler",
+        model_name="pump-1",
+        retraining_frequency=RetrainingFrequency.days(30),
+        lookback_window=LookbackWindow.DAYS_180,
+        **props,
+    )
+    return scheduler, stack
+
+
+def test_log_group_renders_log_retention_prop(new_app):
+    _, stack = single_scheduler(new_app, log_retention=logs.RetentionDays.ONE_WEEK)
+
+    template = cdk.assertions.Template.from_stack(stack)
+
+    template.has_resource("AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 7}})
+
+
+def test_scheduler_apply_removal_policy_retain_renders_retain_policies(new_app):
+    scheduler, stack = single_scheduler(new_app)
+
+    scheduler.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+
+    cdk.assertions.Template.from_stack(stack).has_resource(
+        RESOURCE_TYPE, {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    )
 
 
 def test_scheduler_cross_stack_model_name_is_imported_and_acknowledged(new_app):

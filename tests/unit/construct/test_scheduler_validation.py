@@ -33,6 +33,11 @@ def valid_props(**overrides):
     return props
 
 
+FIRST_MOMENT_EAST_OF_UTC = datetime.datetime(
+    1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+)
+"""The earliest datetime at UTC+05:30, whose UTC day falls in the year 0."""
+
 # (prop, overrides built lazily, what the message echoes, what it says is allowed)
 RULES = {
     "model_name-bad-characters": (
@@ -125,6 +130,12 @@ RULES = {
         "bool True",
         "a whole number of months",
     ),
+    "retraining_frequency-duration-not-a-string": (
+        "retraining_frequency",
+        lambda: valid_props(retraining_frequency=RetrainingFrequency.of(30)),
+        "int 30",
+        "must be a string",
+    ),
     "retraining_frequency-plain-string": (
         "retraining_frequency",
         lambda: valid_props(retraining_frequency="P30D"),
@@ -135,6 +146,12 @@ RULES = {
         "lookback_window",
         lambda: valid_props(lookback_window="P180D"),
         "'P180D'",
+        "LookbackWindow.DAYS_180, LookbackWindow.DAYS_360",
+    ),
+    "lookback_window-other-named-value": (
+        "lookback_window",
+        lambda: valid_props(lookback_window=PromoteMode.MANUAL),
+        "PromoteMode.MANUAL is not a LookbackWindow",
         "LookbackWindow.DAYS_180, LookbackWindow.DAYS_360",
     ),
     "promote_mode-plain-string": (
@@ -148,6 +165,12 @@ RULES = {
         lambda: valid_props(retraining_start_date=datetime.datetime(2026, 1, 5, 12, 0)),
         "datetime.datetime(2026, 1, 5, 12, 0)",
         "has no time zone",
+    ),
+    "retraining_start_date-utc-day-before-year-1": (
+        "retraining_start_date",
+        lambda: valid_props(retraining_start_date=FIRST_MOMENT_EAST_OF_UTC),
+        echo(FIRST_MOMENT_EAST_OF_UTC),
+        "has no UTC day within the years 1 to 9999",
     ),
     "retraining_start_date-string-not-a-calendar-day": (
         "retraining_start_date",
@@ -308,6 +331,35 @@ def test_scheduler_same_literal_model_twice_in_stack_raises_naming_first():
     )
     assert "one retraining scheduler per model" in str(raised.value)
     assert stack.node.try_find_child("Second") is None
+
+
+def test_scheduler_same_token_model_twice_in_stack_raises_naming_first():
+    stack = cdk.Stack(cdk.App(), "Stack")
+    model_name = cdk.CfnParameter(stack, "ModelName", type="String").value_as_string
+    RetrainingScheduler(stack, "First", **valid_props(model_name=model_name))
+
+    with pytest.raises(PropertyValidationError) as raised:
+        RetrainingScheduler(stack, "Second", **valid_props(model_name=model_name))
+
+    # Both resolve to the parameter's one value, so the second Create would fail at deploy time.
+    assert raised.value.property_name == "model_name"
+    assert raised.value.value == model_name
+    assert (
+        f"model_name {echo(model_name)} already has a scheduler in this stack, 'Stack/First'"
+        in str(raised.value)
+    )
+    assert "one retraining scheduler per model" in str(raised.value)
+    assert stack.node.try_find_child("Second") is None
+
+
+def test_scheduler_two_token_models_in_stack_are_accepted():
+    stack = cdk.Stack(cdk.App(), "Stack")
+
+    for name in ("First", "Second"):
+        model_name = cdk.CfnParameter(stack, f"{name}Model", type="String").value_as_string
+        RetrainingScheduler(stack, name, **valid_props(model_name=model_name))
+
+    assert stack.node.try_find_child("Second") is not None
 
 
 def test_scheduler_same_model_in_two_stacks_is_accepted():
