@@ -22,6 +22,15 @@ def describe(lookout_client, model_name):
     return lookout_client.describe_retraining_scheduler(ModelName=model_name)
 
 
+def created_then_replaced_by_hand(cloudformation, lookout_client, properties, **hand_made):
+    """Create and delete the resource's scheduler, then make one by hand on the same model."""
+    first = cloudformation.create(properties)
+    cloudformation.delete(first.physical_id, properties)
+    lookout_client.create_retraining_scheduler(
+        ModelName=properties["ModelName"], ClientToken="made-by-hand", **hand_made
+    )
+
+
 def unchanged(before, after):
     names = ("RetrainingFrequency", "LookbackWindow", "PromoteMode", "Status", "CreatedAt")
     return {name: after[name] for name in names} == {name: before[name] for name in names}
@@ -34,13 +43,12 @@ def test_create_reused_token_after_delete_fails_and_rollback_leaves_hand_made_sc
     # stack 2 declares the same properties and ClientToken as stack 1 did.
     emulator.settings.stopping_seconds = 0.05
     with_token = {**properties, "ClientToken": TOKEN}
-    first = cloudformation.create(with_token)
-    cloudformation.delete(first.physical_id, with_token)
-    lookout_client.create_retraining_scheduler(
-        ModelName="pump-1",
+    created_then_replaced_by_hand(
+        cloudformation,
+        lookout_client,
+        with_token,
         RetrainingFrequency="P90D",
         LookbackWindow="P360D",
-        ClientToken="made-by-hand",
     )
     before = describe(lookout_client, "pump-1")
     emulator.clear_calls()
@@ -96,14 +104,13 @@ def test_create_reused_token_with_opt_in_adopts_the_scheduler_it_finds(
 ):
     emulator.settings.stopping_seconds = 0.05
     with_token = {**properties, "ClientToken": TOKEN}
-    first = cloudformation.create(with_token)
-    cloudformation.delete(first.physical_id, with_token)
-    lookout_client.create_retraining_scheduler(
-        ModelName="pump-1",
+    created_then_replaced_by_hand(
+        cloudformation,
+        lookout_client,
+        with_token,
         RetrainingFrequency="P90D",
         LookbackWindow="P360D",
         PromoteMode="MANUAL",
-        ClientToken="made-by-hand",
     )
     adopting = {**with_token, "AdoptExisting": "true"}
 
@@ -132,10 +139,12 @@ def test_update_new_model_reused_token_fails_and_leaves_that_model_scheduler(
     # there now was made by hand. A resource on pump-1 moves to pump-2 with that token.
     emulator.settings.stopping_seconds = 0.05
     on_pump_2 = {**properties, "ModelName": "pump-2", "ClientToken": "pump-2-token"}
-    earlier = cloudformation.create(on_pump_2)
-    cloudformation.delete(earlier.physical_id, on_pump_2)
-    lookout_client.create_retraining_scheduler(
-        ModelName="pump-2", RetrainingFrequency="P60D", LookbackWindow="P360D", ClientToken="hand"
+    created_then_replaced_by_hand(
+        cloudformation,
+        lookout_client,
+        on_pump_2,
+        RetrainingFrequency="P60D",
+        LookbackWindow="P360D",
     )
     on_pump_1 = {**properties, "ClientToken": "pump-1-token"}
     created = cloudformation.create(on_pump_1)
