@@ -328,18 +328,27 @@ class _Lifecycle:
         return self._succeeded(new_owned, model_arn, status)
 
     def _read_created(
-        self, properties: SchedulerProperties, not_owned: str, in_flight_note: str | None
+        self,
+        properties: SchedulerProperties,
+        not_owned: str,
+        in_flight_note: str | None,
+        *,
+        owned: bool,
     ) -> Scheduler:
-        """Read the scheduler a successful Create answered for, or fail owning nothing.
+        """Read the scheduler a successful Create answered for.
 
-        Until it is read, which scheduler the Create answered for is unknown: a failure (or a
-        give-up) now answers ``not_owned``, with ``in_flight_note`` on what may exist.
+        ``owned`` says whether the resource already owns it. If not, which scheduler the Create
+        answered for is unknown until it is read: a failure (or a give-up) now answers
+        ``not_owned``, with ``in_flight_note`` on what may exist. If so, a failure answers the
+        owned id, and the rollback Delete removes the scheduler.
         """
         model_name = properties.model_name
-        self._progress.leaving_behind(in_flight_note)
+        self._progress.leaving_behind(None if owned else in_flight_note)
         try:
             scheduler = self._api.describe_or_none(model_name)
         except (ServiceCallError, DeadlineExceeded) as error:
+            if owned:
+                raise
             note = "" if in_flight_note is None else f"; {in_flight_note}"
             raise _Failure(f"{_reason_of(error)}{note}", not_owned) from error
         finally:
@@ -348,13 +357,20 @@ class _Lifecycle:
             return scheduler
         # Create succeeded yet nothing exists: the service replayed the answer of an earlier
         # create with the same ClientToken, whose scheduler was deleted since.
-        raise _Failure(
-            f"CreateRetrainingScheduler replayed an earlier answer for ClientToken "
-            f"{quote(self._client_token(properties), 40)}, but model {quote(model_name)} has no "
-            "scheduler: the token was already used. Set a new ClientToken, or remove it",
-            not_owned,
-            points_to_logs=False,
-        )
+        self._progress.answer_with(not_owned)
+        if properties.client_token is None:
+            reason = (
+                f"CreateRetrainingScheduler replayed the answer to an earlier delivery of this "
+                f"request, but model {quote(model_name)} has no scheduler: it was deleted since. "
+                "Deploy again to create it"
+            )
+        else:
+            reason = (
+                f"CreateRetrainingScheduler replayed an earlier answer for ClientToken "
+                f"{quote(properties.client_token, 40)}, but model {quote(model_name)} has no "
+                "scheduler: the token was already used. Set a new ClientToken, or remove it"
+            )
+        raise _Failure(reason, not_owned, points_to_logs=False)
 
     # Update
 
@@ -517,22 +533,35 @@ class _Lifecycle:
     ) -> Outcome:
         """Converge the scheduler a successful Create answered for, and answer that it is owned.
 
-        Success does not prove that this request created the scheduler now on the model: the
-        service replays its first answer to a ClientToken it has seen with the same parameters,
-        even when the scheduler it created then is gone and another is there now (made by hand
-        since, or a retained one changed since). Settings that differ from the ones just sent
-        tell such a scheduler apart: it is adopted with the opt-in, and otherwise left untouched
-        by a FAILED answer with ``not_owned``. One whose declared settings all match cannot be
-        told from a scheduler this request created. ``owns_model`` is for a scheduler created
-        again under a physical id that already owns the model's scheduler, whatever it is.
+        With a ClientToken of the user's, success does not prove that this request created the
+        scheduler now on the model: the service replays its first answer to a token it has
+        seen with the same parameters, even when the scheduler it created then is gone and
+        another is there now (made by hand since, or a retained one changed since). Settings
+        that differ from the ones just sent tell such a scheduler apart: it is adopted with the
+        opt-in, and otherwise left untouched by a FAILED answer with ``not_owned``. One whose
+        declared settings all match cannot be told from a scheduler this request created.
 
-        A Create owns its scheduler at once: if a later step fails, the FAILED answer carries
-        the owned id and CloudFormation's rollback Delete removes it. CloudFormation ignores the
-        physical id of a failed Update, so nothing would ever delete it: an Update removes it
-        before answering.
+        A derived token belongs to this request alone, so whatever its Create answered for is
+        this resource's. Settings that differ then mean a later change (a Lambda retry of this
+        request that comes after the stack moved on) or the service's own spelling of a value:
+        they are left as they are, and only the running state is converged. ``owns_model`` is
+        for a scheduler created again under a physical id that already owns the model's
+        scheduler, whatever it is.
+
+        A Create owns its scheduler as soon as it is known to be this resource's: if a later
+        step fails, the FAILED answer carries the owned id and CloudFormation's rollback Delete
+        removes it. CloudFormation ignores the physical id of a failed Update, so nothing would
+        ever delete it: an Update removes it before answering.
         """
-        scheduler = self._read_created(properties, not_owned, in_flight_note)
-        if not owns_model and settings_changes(scheduler, properties):
+        owned_at_once = owns_model or self._request.request_type == "Create"
+        user_token = properties.client_token is not None and not owns_model
+        if owned_at_once and not user_token:
+            self._own(new_owned)
+        scheduler = self._read_created(
+            properties, not_owned, in_flight_note, owned=owned_at_once and not user_token
+        )
+        differing = not owns_model and bool(settings_changes(scheduler, properties))
+        if differing and user_token:
             self._info(
                 "CreateRetrainingScheduler replayed an earlier answer: the scheduler's settings "
                 "differ from the declared ones",
@@ -545,21 +574,39 @@ class _Lifecycle:
                 not_owned,
                 self._stale_replay_reason(scheduler, properties),
             )
-        if owns_model or self._request.request_type == "Create":
-            self._own(new_owned)
-            model_arn, status = self._converge(scheduler, properties)
+        if differing:
+            logger.debug(
+                "The scheduler's settings differ from the ones this request sent, a later change "
+                "or the service's spelling of a value: leaving them",
+                extra=self._progress.log_fields(model=new_owned.model_name),
+            )
+        if owned_at_once:
+            if user_token:
+                self._own(new_owned)
+            model_arn, status = self._settle_created(scheduler, properties, differing)
             return self._succeeded(new_owned, model_arn, status)
         model_name = new_owned.model_name
         left_behind = _created_by_update(model_name)
         self._progress.leaving_behind(f"{left_behind} may remain: delete it")
         try:
-            model_arn, status = self._converge(scheduler, properties)
+            model_arn, status = self._settle_created(scheduler, properties, differing)
         except (ServiceCallError, DeadlineExceeded, _Failure) as error:
             cleanup = self._remove_created(model_name, left_behind)
             raise _Failure(f"{_reason_of(error)}{cleanup}") from error
         self._progress.leaving_behind(None)
         self._own(new_owned)
         return self._succeeded(new_owned, model_arn, status)
+
+    def _settle_created(
+        self, scheduler: Scheduler, properties: SchedulerProperties, keep_settings: bool
+    ) -> tuple[str, str]:
+        """Converge a created scheduler; with ``keep_settings``, its running state only."""
+        if not keep_settings:
+            return self._converge(scheduler, properties)
+        status = self._converge_running_state(
+            scheduler.model_name, properties.desired_state, scheduler.status
+        )
+        return scheduler.model_arn, status
 
     def _adopt(
         self, existing: Scheduler, properties: SchedulerProperties, not_owned: str | None

@@ -246,13 +246,13 @@ def test_create_replayed_token_other_settings_failed_adoption_restores_not_creat
     assert "previous settings and running state were restored" in outcome.reason
 
 
-def test_create_read_back_failing_answers_not_created_saying_it_may_exist(
+def test_create_user_token_read_back_failing_answers_not_created_saying_it_may_exist(
     service, run, make_request, properties
 ):
-    # Until the scheduler is read, a replay for another scheduler cannot be ruled out: the
-    # answer owns nothing, and says what may exist.
-    request = make_request("Create", properties)
-    service.create("pump-1", token_of(request), status="PENDING")
+    # With a token of the user's, a replay for another scheduler cannot be ruled out until the
+    # scheduler is read: the answer owns nothing, and says what may exist.
+    request = make_request("Create", {**properties, "ClientToken": "mine"})
+    service.create("pump-1", "mine", status="PENDING")
     service.error("describe_retraining_scheduler", "InternalServerException", status=500)
 
     outcome = run(request)
@@ -263,6 +263,38 @@ def test_create_read_back_failing_answers_not_created_saying_it_may_exist(
     assert outcome.reason.endswith(
         "it may have created the scheduler: adopt it (AdoptExisting) or delete it"
     )
+
+
+def test_create_derived_token_read_back_failing_answers_owned_id(
+    service, run, make_request, properties
+):
+    # A derived token is this request's alone: what its Create answered for is the resource's,
+    # so the rollback Delete must remove it.
+    request = make_request("Create", properties)
+    service.create("pump-1", token_of(request), status="PENDING")
+    service.error("describe_retraining_scheduler", "InternalServerException", status=500)
+
+    outcome = run(request)
+
+    assert outcome.status == FAILED
+    assert outcome.physical_resource_id == "pump-1"
+    assert outcome.reason.startswith("DescribeRetrainingScheduler on model 'pump-1' failed")
+
+
+def test_create_derived_token_other_settings_owns_it_and_writes_no_setting(
+    service, run, make_request, properties, attempted_operations
+):
+    # A late delivery of this very request, after an Update changed the scheduler (or the
+    # service's own spelling of a value): the settings are left alone, the scheduler is owned.
+    request = make_request("Create", properties)
+    service.create("pump-1", token_of(request), status="PENDING")
+    service.describe("pump-1", "RUNNING", frequency="P90D")
+
+    outcome = run(request)
+
+    assert outcome.status == SUCCESS
+    assert outcome.physical_resource_id == "pump-1"
+    assert attempted_operations == ["CreateRetrainingScheduler", "DescribeRetrainingScheduler"]
 
 
 def test_create_adopt_existing_updates_what_differs_and_owns_it(
