@@ -187,9 +187,14 @@ class LookoutEquipmentBackend:
             self._state = state
 
     def release_state_file(self) -> None:
-        """Let another emulator take the state file; idempotent."""
+        """Let another emulator take the state file; idempotent.
+
+        Under the lock, so that a call already past the check that the file is held saves
+        before the file is let go, instead of failing with its change unsaved.
+        """
         if self._state_file is not None:
-            self._state_file.release()
+            with self._lock:
+                self._state_file.release()
 
     def create_model(
         self, model_name: str, *, region: str, dataset_name: str = "emulator-dataset"

@@ -174,6 +174,9 @@ class StateFile:
                 f"{self.lock_path}): stop that emulator, or use another state file; the command "
                 "line's --emulator-url reaches a running emulator instead"
             ) from exc
+        except OSError:
+            lock_file.close()
+            raise
         lock_file.seek(0)
         lock_file.truncate()
         lock_file.write(str(os.getpid()))
