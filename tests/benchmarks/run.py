@@ -173,6 +173,12 @@ def machine() -> dict[str, str]:
     }
 
 
+def _shown(path: Path) -> str:
+    """Return a path as the table prints it: from the repository's root when inside it."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO_ROOT) if resolved.is_relative_to(REPO_ROOT) else resolved)
+
+
 def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -298,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Lambda stand-in processes",
         *(f"  {line}" for line in bench_report.scale_lines(handler.scale)),
         "",
-        f"chart: {chart}; every sample: {workdir / 'results.json'}",
+        f"chart: {_shown(chart)}; every sample: {_shown(workdir / 'results.json')}",
         f"total wall time of this run: {elapsed:.0f} s ("
         + ", ".join(
             f"{name} {seconds:.0f} s"
