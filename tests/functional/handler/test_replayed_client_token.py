@@ -18,6 +18,15 @@ def in_stack_2(event):
     return {**event, "StackId": STACK_2_ID}
 
 
+def create_and_roll_back_in_stack_2(cloudformation, properties):
+    """Send a Create from another stack, then the rollback Delete of the id it answered."""
+    created = cloudformation.send(in_stack_2(cloudformation.event("Create", properties)))
+    rolled_back = cloudformation.send(
+        in_stack_2(cloudformation.event("Delete", properties, physical_id=created.physical_id))
+    )
+    return created, rolled_back
+
+
 def describe(lookout_client, model_name):
     return lookout_client.describe_retraining_scheduler(ModelName=model_name)
 
@@ -53,10 +62,7 @@ def test_create_reused_token_after_delete_fails_and_rollback_leaves_hand_made_sc
     before = describe(lookout_client, "pump-1")
     emulator.clear_calls()
 
-    created = cloudformation.send(in_stack_2(cloudformation.event("Create", with_token)))
-    rolled_back = cloudformation.send(
-        in_stack_2(cloudformation.event("Delete", with_token, physical_id=created.physical_id))
-    )
+    created, rolled_back = create_and_roll_back_in_stack_2(cloudformation, with_token)
 
     assert created.status == "FAILED"
     assert created.physical_id == f"not-created|{created.event['RequestId']}"
@@ -84,10 +90,7 @@ def test_create_reused_token_on_retained_changed_scheduler_fails_and_leaves_it(
     before = describe(lookout_client, "pump-1")
     emulator.clear_calls()
 
-    created = cloudformation.send(in_stack_2(cloudformation.event("Create", with_token)))
-    rolled_back = cloudformation.send(
-        in_stack_2(cloudformation.event("Delete", with_token, physical_id=created.physical_id))
-    )
+    created, rolled_back = create_and_roll_back_in_stack_2(cloudformation, with_token)
 
     assert created.status == "FAILED"
     assert created.physical_id.startswith("not-created|")
